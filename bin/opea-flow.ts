@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * opea-flow: validate and export Node-RED flows of node-red-contrib-opea from the command line.
+ * Exit codes: 0 done, 2 the input has problems (nothing written), 1 internal error.
+ */
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadPipeline } from '../core/pipeline';
+import { PLATFORMS, Platform } from '../core/model';
+import { formatProblem, oneLine, ProblemList } from '../core/problems';
+import { writeBundle } from '../exporters/bundle';
+import { exportPipeline, Target, TARGETS } from '../exporters';
+
+const USAGE = `Usage:
+  opea-flow validate FLOW [--tab TAB] [--target gmc|all]
+  opea-flow export FLOW --target gmc|all --out DIR [--name NAME] [--namespace NS]
+                   [--platform xeon|gaudi|nvidia] [--tab TAB]
+
+FLOW is Node-RED flow JSON: the editor's export, a flows file or {"flows": [...]}.
+validate exits 0 when the flow is a valid pipeline (and exportable to --target, if given),
+2 with one line per problem. export writes DIR/gmc/<name>.yaml and exits 2 with nothing
+written when the flow has problems.`;
+
+class UsageError extends Error {}
+
+function readFlow(file: string, problems: ProblemList): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.add('', file, `cannot read the flow file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path');
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    problems.add('', file, `the flow file is not JSON: ${oneLine((err as Error).message, 120)}`, 'export the flow again from the editor (Export > JSON)');
+    return undefined;
+  }
+}
+
+function targetsOf(value: string | undefined, required: boolean): readonly Target[] {
+  if (value === undefined) {
+    if (required) throw new UsageError('--target is required');
+    return [];
+  }
+  if (value === 'all') return TARGETS;
+  if ((TARGETS as readonly string[]).includes(value)) return [value as Target];
+  throw new UsageError(`unknown target '${value}': choose ${TARGETS.join(', ')} or all (compose and ansible are not built yet)`);
+}
+
+function platformOf(value: string | undefined): Platform {
+  if (value === undefined) return 'xeon';
+  if ((PLATFORMS as readonly string[]).includes(value)) return value as Platform;
+  throw new UsageError(`unknown platform '${value}': choose ${PLATFORMS.join(', ')}`);
+}
+
+function report(problems: ProblemList): number {
+  for (const p of problems.items) process.stderr.write(`${formatProblem(p)}\n`);
+  return 2;
+}
+
+export function main(argv: string[]): number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        tab: { type: 'string' },
+        target: { type: 'string' },
+        out: { type: 'string' },
+        name: { type: 'string' },
+        namespace: { type: 'string' },
+        platform: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    const pkg = JSON.parse(fs.readFileSync(`${__dirname}/../../package.json`, 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const [command, file, ...extra] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  try {
+    if (command !== 'validate' && command !== 'export') throw new UsageError(`unknown command '${command}'`);
+    if (!file) throw new UsageError('FLOW is missing');
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    const targets = targetsOf(values.target, command === 'export');
+    const platform = platformOf(values.platform);
+    if (command === 'export' && !values.out) throw new UsageError('--out is required');
+
+    const fileProblems = new ProblemList();
+    const flow = readFlow(file, fileProblems);
+    if (!fileProblems.empty) return report(fileProblems);
+    const { pipeline, problems } = loadPipeline(flow, { tab: values.tab });
+    if (!problems.empty) return report(problems);
+    const bundle = exportPipeline(pipeline, targets, { name: values.name, namespace: values.namespace, platform }, problems);
+    if (!bundle) return report(problems);
+    if (command === 'validate') {
+      const count = pipeline.graph.components.length;
+      process.stdout.write(`valid: ${oneLine(pipeline.graph.name, 60)}: ${count} component${count === 1 ? '' : 's'}${targets.length ? `, exportable to ${targets.join(', ')}` : ''}\n`);
+      return 0;
+    }
+    for (const written of writeBundle(values.out as string, bundle)) process.stdout.write(`${written}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`opea-flow: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

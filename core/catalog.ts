@@ -1,0 +1,324 @@
+/**
+ * The component catalog: the one table that says, for every kind x backend, what runs, where it
+ * listens, what it reads and how each target deploys it. Runtime nodes, exporters, tests and docs
+ * read it; nothing else names an image, a port or an environment variable.
+ *
+ * Sources (facts, read from the upstream repositories):
+ * - GenAIComps comps/* (microservice images, ports, endpoints, env names, component names),
+ * - GenAIExamples ChatQnA/docker_compose (model-server images and tags, health checks, default models),
+ * - GenAIInfra microservices-connector (GMC step names, the template each step deploys, the
+ *   downstream config keys the controller resolves).
+ */
+import { Kind, Platform } from './model';
+
+export interface Image {
+  repository: string;
+  tag: string;
+}
+
+export type HealthCheck = { http: string } | { command: string[] };
+
+/** A container the exporters can deploy. */
+export interface ServiceDef {
+  id: string;
+  title: string;
+  /** Image per platform; a platform missing here cannot run this service. */
+  images: Partial<Record<Platform, Image>>;
+  /** Port the container listens on. */
+  port: number;
+  /** Host port OPEA's compose files publish it on. */
+  hostPort: number;
+  /** Path of the endpoint a pipeline calls ('' for non-HTTP services such as Redis). */
+  path: string;
+  health: HealthCheck;
+  /** Environment variables the image reads, with OPEA's fixed values where one is required. */
+  env: Record<string, string>;
+  /** Name of the environment variable that carries the model id, for model servers. */
+  modelEnv?: string;
+  /** How GMC deploys it: the step name per platform and the endpoint its step config names. */
+  gmc?: { step: Record<Platform, string>; endpoint: string };
+}
+
+const OPEA_TAG = '1.5';
+const TEI_CPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: 'cpu-1.7' };
+const TEI_GPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: '1.7' };
+const TEI_HPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: 'hpu-1.7' };
+
+function opea(name: string): Partial<Record<Platform, Image>> {
+  const image = { repository: `opea/${name}`, tag: OPEA_TAG };
+  return { xeon: image, gaudi: image, nvidia: image };
+}
+
+function everywhere(step: string): Record<Platform, string> {
+  return { xeon: step, gaudi: step, nvidia: step };
+}
+
+export const SERVICES: Record<string, ServiceDef> = {
+  embedding: {
+    id: 'embedding',
+    title: 'OPEA embedding microservice',
+    images: opea('embedding'),
+    port: 6000,
+    hostPort: 6000,
+    path: '/v1/embeddings',
+    health: { http: '/v1/health_check' },
+    env: { TEI_EMBEDDING_ENDPOINT: '', EMBEDDING_COMPONENT_NAME: 'OPEA_TEI_EMBEDDING' },
+    gmc: { step: everywhere('Embedding'), endpoint: '/v1/embeddings' },
+  },
+  'tei-embedding': {
+    id: 'tei-embedding',
+    title: 'Text Embeddings Inference (embedding model server)',
+    images: { xeon: TEI_CPU, gaudi: TEI_HPU, nvidia: TEI_GPU },
+    port: 80,
+    hostPort: 6006,
+    path: '/embed',
+    health: { http: '/health' },
+    env: { MODEL_ID: '' },
+    modelEnv: 'MODEL_ID',
+    gmc: { step: { xeon: 'TeiEmbedding', gaudi: 'TeiEmbeddingGaudi', nvidia: 'TeiEmbedding' }, endpoint: '/embed' },
+  },
+  retriever: {
+    id: 'retriever',
+    title: 'OPEA retriever microservice (Redis)',
+    images: opea('retriever'),
+    port: 7000,
+    hostPort: 7000,
+    path: '/v1/retrieval',
+    health: { http: '/v1/health_check' },
+    env: {
+      REDIS_URL: '',
+      INDEX_NAME: '',
+      TEI_EMBEDDING_ENDPOINT: '',
+      RETRIEVER_COMPONENT_NAME: 'OPEA_RETRIEVER_REDIS',
+    },
+    gmc: { step: everywhere('Retriever'), endpoint: '/v1/retrieval' },
+  },
+  'redis-vector-db': {
+    id: 'redis-vector-db',
+    title: 'Redis Stack vector database',
+    images: {
+      xeon: { repository: 'redis/redis-stack', tag: '7.2.0-v9' },
+      gaudi: { repository: 'redis/redis-stack', tag: '7.2.0-v9' },
+      nvidia: { repository: 'redis/redis-stack', tag: '7.2.0-v9' },
+    },
+    port: 6379,
+    hostPort: 6379,
+    path: '',
+    health: { command: ['CMD', 'redis-cli', 'ping'] },
+    env: {},
+    gmc: { step: everywhere('VectorDB'), endpoint: '' },
+  },
+  reranking: {
+    id: 'reranking',
+    title: 'OPEA reranking microservice',
+    images: opea('reranking'),
+    port: 8000,
+    hostPort: 8000,
+    path: '/v1/reranking',
+    health: { http: '/v1/health_check' },
+    env: { TEI_RERANKING_ENDPOINT: '', RERANK_COMPONENT_NAME: 'OPEA_TEI_RERANKING' },
+    gmc: { step: everywhere('Reranking'), endpoint: '/v1/reranking' },
+  },
+  'tei-reranking': {
+    id: 'tei-reranking',
+    title: 'Text Embeddings Inference (reranking model server)',
+    images: { xeon: TEI_CPU, gaudi: TEI_HPU, nvidia: TEI_GPU },
+    port: 80,
+    hostPort: 8808,
+    path: '/rerank',
+    health: { http: '/health' },
+    env: { MODEL_ID: '' },
+    modelEnv: 'MODEL_ID',
+    gmc: { step: everywhere('TeiReranking'), endpoint: '/rerank' },
+  },
+  'llm-textgen': {
+    id: 'llm-textgen',
+    title: 'OPEA LLM text-generation microservice',
+    images: opea('llm-textgen'),
+    port: 9000,
+    hostPort: 9000,
+    path: '/v1/chat/completions',
+    health: { http: '/v1/health_check' },
+    env: { LLM_ENDPOINT: '', LLM_MODEL_ID: '', LLM_COMPONENT_NAME: 'OpeaTextGenService', HF_TOKEN: '' },
+    gmc: { step: everywhere('Llm'), endpoint: '/v1/chat/completions' },
+  },
+  tgi: {
+    id: 'tgi',
+    title: 'Text Generation Inference (LLM model server)',
+    images: {
+      xeon: { repository: 'ghcr.io/huggingface/text-generation-inference', tag: '2.4.1-intel-cpu' },
+      gaudi: { repository: 'ghcr.io/huggingface/tgi-gaudi', tag: '2.3.1' },
+      nvidia: { repository: 'ghcr.io/huggingface/text-generation-inference', tag: '2.4.1' },
+    },
+    port: 80,
+    hostPort: 9009,
+    path: '/generate',
+    health: { http: '/health' },
+    env: { MODEL_ID: '', HF_TOKEN: '' },
+    modelEnv: 'MODEL_ID',
+    gmc: { step: { xeon: 'Tgi', gaudi: 'TgiGaudi', nvidia: 'TgiNvidia' }, endpoint: '/generate' },
+  },
+  vllm: {
+    id: 'vllm',
+    title: 'vLLM (OpenAI-compatible LLM model server)',
+    images: {
+      xeon: { repository: 'public.ecr.aws/q9t5s3a7/vllm-cpu-release-repo', tag: 'v0.10.1' },
+      gaudi: { repository: 'opea/vllm-gaudi', tag: '1.22.0' },
+      nvidia: { repository: 'vllm/vllm-openai', tag: 'v0.10.1' },
+    },
+    port: 80,
+    hostPort: 9009,
+    path: '/v1/chat/completions',
+    health: { http: '/health' },
+    env: { LLM_MODEL_ID: '', HF_TOKEN: '' },
+    modelEnv: 'LLM_MODEL_ID',
+  },
+  guardrails: {
+    id: 'guardrails',
+    title: 'OPEA guardrails microservice (Llama Guard)',
+    images: opea('guardrails'),
+    port: 9090,
+    hostPort: 9090,
+    path: '/v1/guardrails',
+    health: { http: '/v1/health_check' },
+    env: {
+      SAFETY_GUARD_ENDPOINT: '',
+      SAFETY_GUARD_MODEL_ID: '',
+      GUARDRAILS_COMPONENT_NAME: 'OPEA_LLAMA_GUARD',
+      HF_TOKEN: '',
+    },
+  },
+  dataprep: {
+    id: 'dataprep',
+    title: 'OPEA dataprep microservice (Redis)',
+    images: opea('dataprep'),
+    port: 5000,
+    hostPort: 6007,
+    path: '/v1/dataprep/ingest',
+    health: { http: '/v1/health_check' },
+    env: {
+      REDIS_URL: '',
+      REDIS_HOST: '',
+      INDEX_NAME: '',
+      TEI_EMBEDDING_ENDPOINT: '',
+      DATAPREP_COMPONENT_NAME: 'OPEA_DATAPREP_REDIS',
+      HF_TOKEN: '',
+    },
+    gmc: { step: everywhere('DataPrep'), endpoint: '/v1/dataprep' },
+  },
+};
+
+/** A service that another one depends on and finds through an environment variable. */
+export interface Dependency {
+  service: string;
+  /** Env name the dependent service reads the dependency's URL from (compose). */
+  env: string;
+  /** Config key GMC's controller resolves to the dependency's in-cluster URL. */
+  gmcKey: string;
+  /** The dependency serves the component's model (its MODEL_ID is the component's model). */
+  servesModel: boolean;
+  /**
+   * Not deployed for this component: it is the dependency of that kind of the component this one
+   * pairs with (a retriever uses the TEI of the embedding in front of it; dataprep writes through the
+   * Redis and TEI of the retriever that reads the same index).
+   */
+  sharedWith?: 'embedding' | 'retriever';
+  /** Left out when the pipeline has no such component to share with. */
+  optional?: boolean;
+}
+
+/** How targets deploy a backend: an OPEA microservice with its dependencies, or nothing to deploy. */
+export type Deployment =
+  | { type: 'service'; service: string; dependencies: Dependency[] }
+  /** Nothing GMC or compose can start: the exported pipeline calls the node's externalUrl. */
+  | { type: 'external'; why: string }
+  /** Runs inside Node-RED only. */
+  | { type: 'embedded'; why: string };
+
+export interface BackendDef {
+  kind: Kind;
+  backend: string;
+  title: string;
+  /** The node needs a model id with this backend. */
+  needsModel: boolean;
+  defaultModel?: string;
+  deploy: Deployment;
+}
+
+const TEI_EMBEDDING_DEP: Dependency = {
+  service: 'tei-embedding',
+  env: 'TEI_EMBEDDING_ENDPOINT',
+  gmcKey: 'TEI_EMBEDDING_ENDPOINT',
+  servesModel: true,
+};
+const TEI_RERANKING_DEP: Dependency = {
+  service: 'tei-reranking',
+  env: 'TEI_RERANKING_ENDPOINT',
+  gmcKey: 'TEI_RERANKING_ENDPOINT',
+  servesModel: true,
+};
+const TGI_DEP: Dependency = { service: 'tgi', env: 'LLM_ENDPOINT', gmcKey: 'TGI_LLM_ENDPOINT', servesModel: true };
+const REDIS_DEP: Dependency = { service: 'redis-vector-db', env: 'REDIS_URL', gmcKey: 'REDIS_URL', servesModel: false };
+
+const EMBEDDING_DEPLOY: Deployment = { type: 'service', service: 'embedding', dependencies: [TEI_EMBEDDING_DEP] };
+const RERANK_DEPLOY: Deployment = { type: 'service', service: 'reranking', dependencies: [TEI_RERANKING_DEP] };
+const LLM_TGI_DEPLOY: Deployment = { type: 'service', service: 'llm-textgen', dependencies: [TGI_DEP] };
+
+const EMBEDDED = (what: string): Deployment => ({
+  type: 'embedded',
+  why: `the ${what} runs only inside Node-RED`,
+});
+
+const DEFAULT_MODELS = {
+  embedding: 'BAAI/bge-base-en-v1.5',
+  rerank: 'BAAI/bge-reranker-base',
+  llm: 'meta-llama/Meta-Llama-3-8B-Instruct',
+  guard: 'meta-llama/Meta-Llama-Guard-2-8B',
+};
+
+const BACKEND_LIST: BackendDef[] = [
+  { kind: 'embedding', backend: 'tei', title: 'Text Embeddings Inference', needsModel: true, defaultModel: DEFAULT_MODELS.embedding, deploy: EMBEDDING_DEPLOY },
+  { kind: 'embedding', backend: 'opea', title: 'OPEA embedding microservice', needsModel: true, defaultModel: DEFAULT_MODELS.embedding, deploy: EMBEDDING_DEPLOY },
+  { kind: 'embedding', backend: 'openai', title: 'OpenAI-compatible /v1/embeddings', needsModel: true, deploy: { type: 'external', why: 'an OpenAI-compatible embedding server is not deployed by the exporters' } },
+  { kind: 'embedding', backend: 'ollama', title: 'Ollama', needsModel: true, deploy: { type: 'external', why: 'Ollama is not deployed by the exporters' } },
+  { kind: 'embedding', backend: 'hashing', title: 'Hashing embedder (lexical, offline)', needsModel: false, deploy: EMBEDDED('hashing embedder') },
+
+  { kind: 'retriever', backend: 'redis', title: 'OPEA retriever on Redis', needsModel: false, deploy: { type: 'service', service: 'retriever', dependencies: [REDIS_DEP, { ...TEI_EMBEDDING_DEP, servesModel: false, sharedWith: 'embedding', optional: true }] } },
+  { kind: 'retriever', backend: 'memory', title: 'In-process vector store (offline)', needsModel: false, deploy: EMBEDDED('in-process vector store') },
+
+  { kind: 'rerank', backend: 'tei', title: 'Text Embeddings Inference reranker', needsModel: true, defaultModel: DEFAULT_MODELS.rerank, deploy: RERANK_DEPLOY },
+  { kind: 'rerank', backend: 'opea', title: 'OPEA reranking microservice', needsModel: true, defaultModel: DEFAULT_MODELS.rerank, deploy: RERANK_DEPLOY },
+  { kind: 'rerank', backend: 'bm25', title: 'BM25 reranker (lexical, offline)', needsModel: false, deploy: EMBEDDED('BM25 reranker') },
+
+  { kind: 'llm', backend: 'tgi', title: 'Text Generation Inference', needsModel: true, defaultModel: DEFAULT_MODELS.llm, deploy: LLM_TGI_DEPLOY },
+  { kind: 'llm', backend: 'opea', title: 'OPEA LLM text-generation microservice', needsModel: true, defaultModel: DEFAULT_MODELS.llm, deploy: LLM_TGI_DEPLOY },
+  { kind: 'llm', backend: 'vllm', title: 'vLLM', needsModel: true, defaultModel: DEFAULT_MODELS.llm, deploy: { type: 'external', why: "upstream GMC has no vLLM step" } },
+  { kind: 'llm', backend: 'openai', title: 'OpenAI-compatible chat completions', needsModel: true, deploy: { type: 'external', why: 'an OpenAI-compatible server is not deployed by the exporters' } },
+  { kind: 'llm', backend: 'ollama', title: 'Ollama', needsModel: true, deploy: { type: 'external', why: 'Ollama is not deployed by the exporters' } },
+  { kind: 'llm', backend: 'extractive', title: 'Extractive answerer (no generation, offline)', needsModel: false, deploy: EMBEDDED('extractive answerer') },
+
+  { kind: 'guardrail', backend: 'opea', title: 'OPEA guardrails microservice', needsModel: true, defaultModel: DEFAULT_MODELS.guard, deploy: { type: 'external', why: 'upstream GMC has no guardrail step' } },
+  { kind: 'guardrail', backend: 'llamaguard', title: 'Llama Guard over an OpenAI-compatible chat endpoint', needsModel: true, defaultModel: DEFAULT_MODELS.guard, deploy: { type: 'external', why: 'upstream GMC has no guardrail step' } },
+  { kind: 'guardrail', backend: 'local', title: 'Rule-based checks (offline)', needsModel: false, deploy: EMBEDDED('rule-based guardrail') },
+
+  { kind: 'dataprep', backend: 'redis', title: 'OPEA dataprep on Redis', needsModel: false, deploy: { type: 'service', service: 'dataprep', dependencies: [{ ...REDIS_DEP, sharedWith: 'retriever' }, { ...TEI_EMBEDDING_DEP, gmcKey: 'TEI_ENDPOINT', servesModel: false, sharedWith: 'embedding' }] } },
+  { kind: 'dataprep', backend: 'memory', title: 'In-process vector store (offline)', needsModel: false, deploy: EMBEDDED('in-process vector store') },
+];
+
+export function backendsOf(kind: Kind): BackendDef[] {
+  return BACKEND_LIST.filter((b) => b.kind === kind);
+}
+
+export function findBackend(kind: Kind, backend: string): BackendDef | undefined {
+  return BACKEND_LIST.find((b) => b.kind === kind && b.backend === backend);
+}
+
+export function allBackends(): readonly BackendDef[] {
+  return BACKEND_LIST;
+}
+
+export function service(id: string): ServiceDef {
+  const def = SERVICES[id];
+  if (!def) throw new Error(`catalog: no service '${id}'`);
+  return def;
+}

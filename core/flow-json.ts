@@ -1,0 +1,394 @@
+/**
+ * Node-RED flow JSON in, PipelineGraph out. Accepts the editor's export (an array of nodes), a flows
+ * file (the same array) and the Admin API's `{flows: [...]}`. Core nodes carry the routing; our
+ * opea-* nodes are the stages.
+ */
+import { Component, Edge, Endpoint, JoinRoute, Kind, ParamValue, PipelineGraph, SwitchRoute } from './model';
+import { backendsOf, findBackend } from './catalog';
+import { CONFIG_VERSION, nodeTypeSpec, ParamSpec } from './node-types';
+import { oneLine, ProblemList } from './problems';
+
+type RawNode = Record<string, unknown> & { id: string; type: string };
+
+/** Core nodes that carry no pipeline semantics: debugging, documentation, events, test inputs. */
+const IGNORED_TYPES = new Set(['debug', 'comment', 'catch', 'status', 'complete', 'inject', 'group']);
+/** Wire plumbing, followed as if the wire went straight through. */
+const TRANSPARENT_TYPES = new Set(['junction', 'link in', 'link out']);
+/** Our config nodes: referenced by service nodes, never stages. */
+const CONFIG_TYPES = new Set(['opea-server', 'opea-vectorstore']);
+
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,199}$/;
+
+export interface ImportOptions {
+  /** Tab id or label, when several tabs hold pipelines. */
+  tab?: string;
+}
+
+function labelOf(node: RawNode): string {
+  return typeof node.name === 'string' && node.name.trim() !== '' ? node.name : node.type;
+}
+
+function isServiceType(type: string): boolean {
+  return nodeTypeSpec(type) !== undefined;
+}
+
+/** Pulls the node array out of any accepted shape. */
+function nodeArray(input: unknown, problems: ProblemList): RawNode[] {
+  const list = Array.isArray(input)
+    ? input
+    : input && typeof input === 'object' && Array.isArray((input as { flows?: unknown }).flows)
+      ? (input as { flows: unknown[] }).flows
+      : null;
+  if (list === null) {
+    problems.add('', 'input', 'this is not Node-RED flow JSON', 'give an array of nodes (Export > JSON) or a flows file');
+    return [];
+  }
+  const nodes: RawNode[] = [];
+  const seen = new Set<string>();
+  list.forEach((item, i) => {
+    if (!item || typeof item !== 'object' || typeof (item as RawNode).id !== 'string' || typeof (item as RawNode).type !== 'string') {
+      problems.add('', `element ${i}`, 'this element is not a Node-RED node (it needs a string id and type)', 'remove it or export the flow again from the editor');
+      return;
+    }
+    const node = item as RawNode;
+    if (seen.has(node.id)) {
+      problems.add(node.id, labelOf(node), 'two nodes share this id', 'export the flow again from the editor; ids must be unique');
+      return;
+    }
+    seen.add(node.id);
+    nodes.push(node);
+  });
+  return nodes;
+}
+
+interface TabInfo {
+  id: string;
+  label: string;
+}
+
+function chooseTab(nodes: RawNode[], byId: Map<string, RawNode>, options: ImportOptions, problems: ProblemList): TabInfo | null {
+  const tabsWithStages = new Map<string, TabInfo>();
+  for (const node of nodes) {
+    if (!isServiceType(node.type) || node.d === true) continue;
+    const z = typeof node.z === 'string' ? node.z : '';
+    const tabNode = byId.get(z);
+    if (tabNode?.type === 'tab' && tabNode.disabled === true) continue;
+    const label = tabNode && typeof tabNode.label === 'string' ? tabNode.label : z;
+    tabsWithStages.set(z, { id: z, label });
+  }
+  const tabs = [...tabsWithStages.values()];
+  const list = tabs.map((t) => `'${oneLine(t.label, 40)}'`).join(', ');
+  if (options.tab !== undefined) {
+    const wanted = options.tab;
+    const byIdMatch = tabs.find((t) => t.id === wanted);
+    const byLabel = tabs.filter((t) => t.label === wanted);
+    if (byIdMatch) return byIdMatch;
+    if (byLabel.length === 1) return byLabel[0];
+    if (byLabel.length > 1) {
+      problems.add('', wanted, 'several tabs have this label', `choose one by id: ${byLabel.map((t) => t.id).join(', ')}`);
+    } else {
+      problems.add('', wanted, 'no tab with this id or label holds opea- nodes', tabs.length ? `choose one of ${list}` : 'add opea- nodes to a tab');
+    }
+    return null;
+  }
+  if (tabs.length === 0) {
+    problems.add('', 'input', 'no enabled opea- service node was found', 'wire opea-embedding, opea-retriever, opea-rerank, opea-llm ... nodes on a tab');
+    return null;
+  }
+  if (tabs.length > 1) {
+    problems.add('', 'input', `${tabs.length} tabs hold pipelines: ${list}`, 'choose one with --tab');
+    return null;
+  }
+  return tabs[0];
+}
+
+/** Resolves wires through junctions and links to the nodes that really receive a message. */
+class WireResolver {
+  constructor(
+    private readonly byId: Map<string, RawNode>,
+    private readonly problems: ProblemList,
+  ) {}
+
+  outputs(node: RawNode): string[][] {
+    const wires = Array.isArray(node.wires) ? node.wires : [];
+    return wires.map((port) => this.resolve(Array.isArray(port) ? port : [], node, new Set()));
+  }
+
+  private resolve(targets: unknown[], from: RawNode, visiting: Set<string>): string[] {
+    const result: string[] = [];
+    for (const target of targets) {
+      if (typeof target !== 'string') continue;
+      const node = this.byId.get(target);
+      if (!node) {
+        this.problems.add(from.id, labelOf(from), `a wire leads to node ${oneLine(target, 40)}, which is not in the flow`, 'delete the wire or include that node in the export');
+        continue;
+      }
+      if (node.d === true || IGNORED_TYPES.has(node.type)) continue;
+      if (!TRANSPARENT_TYPES.has(node.type)) {
+        if (!result.includes(node.id)) result.push(node.id);
+        continue;
+      }
+      if (visiting.has(node.id)) continue;
+      visiting.add(node.id);
+      const next = this.passThrough(node);
+      for (const id of this.resolve(next, node, visiting)) if (!result.includes(id)) result.push(id);
+    }
+    return result;
+  }
+
+  private passThrough(node: RawNode): unknown[] {
+    if (node.type === 'link out') {
+      if (node.mode === 'return') {
+        this.problems.add(node.id, labelOf(node), "a 'return' link out has no fixed target", 'use link out in "send to all connected link nodes" mode');
+        return [];
+      }
+      return Array.isArray(node.links) ? node.links : [];
+    }
+    const wires = Array.isArray(node.wires) && Array.isArray(node.wires[0]) ? node.wires[0] : [];
+    return wires;
+  }
+}
+
+function coerceParam(spec: ParamSpec, raw: unknown): ParamValue | string {
+  // Returns the value, or an error text (prefixed with '!') when it cannot be used.
+  if (raw === undefined || raw === null || raw === '') return spec.default;
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      return `!must be true or false`;
+    case 'int':
+    case 'number': {
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(value)) return `!must be a number`;
+      if (spec.type === 'int' && !Number.isInteger(value)) return `!must be a whole number`;
+      if (spec.min !== undefined && value < spec.min) return `!must be at least ${spec.min}`;
+      if (spec.max !== undefined && value > spec.max) return `!must be at most ${spec.max}`;
+      return value;
+    }
+    case 'enum':
+      if (typeof raw === 'string' && spec.values?.includes(raw)) return raw;
+      return `!must be one of ${spec.values?.join(', ')}`;
+    case 'string':
+      if (typeof raw !== 'string') return '!must be text';
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(raw)) return '!must be letters, digits, _ . : - (at most 128)';
+      return raw;
+  }
+}
+
+function toComponent(node: RawNode, byId: Map<string, RawNode>, problems: ProblemList): Component | null {
+  const spec = nodeTypeSpec(node.type);
+  if (!spec) return null;
+  const label = labelOf(node);
+  const kind: Kind = spec.kind;
+  let ok = true;
+  const fail = (message: string, fix: string) => {
+    problems.add(node.id, label, message, fix);
+    ok = false;
+  };
+
+  if (typeof node.configVersion === 'number' && node.configVersion > CONFIG_VERSION) {
+    fail(`it was saved by a newer node-red-contrib-opea (config version ${node.configVersion})`, 'upgrade node-red-contrib-opea');
+  }
+  const name = typeof node.name === 'string' ? node.name.trim() : '';
+  const backendName = typeof node.backend === 'string' ? node.backend : '';
+  const backend = findBackend(kind, backendName);
+  const choices = backendsOf(kind).map((b) => b.backend).join(', ');
+  if (!backend) {
+    fail(backendName ? `unknown ${kind} backend '${oneLine(backendName, 40)}'` : 'it has no backend', `set backend to one of ${choices}`);
+  }
+
+  let model: string | undefined;
+  if (typeof node.model === 'string' && node.model.trim() !== '') {
+    model = node.model.trim();
+    if (!MODEL_ID.test(model)) {
+      fail('its model is not a model id', "use an id such as BAAI/bge-base-en-v1.5 (letters, digits and . _ / : @ + -, at most 200)");
+      model = undefined;
+    }
+  } else if (node.model !== undefined && typeof node.model !== 'string') {
+    fail('its model is not text', 'set model to a model id');
+  } else if (backend?.needsModel) {
+    fail(`backend ${backend.backend} needs a model`, `set model${backend.defaultModel ? ` (e.g. ${backend.defaultModel})` : ''}`);
+  }
+
+  const params: Record<string, ParamValue> = {};
+  for (const p of spec.params) {
+    const value = coerceParam(p, node[p.key]);
+    if (typeof value === 'string' && value.startsWith('!')) {
+      fail(`${p.key} ${value.slice(1)}`, `fix ${p.key} (${p.doc})`);
+    } else {
+      params[p.key] = value;
+    }
+  }
+
+  let serverUrl: string | undefined;
+  if (typeof node.server === 'string' && node.server !== '') {
+    const server = byId.get(node.server);
+    if (!server || server.type !== 'opea-server') {
+      fail('its server config node is missing from the flow', 'choose a server in the node, or export the flow with its config nodes');
+    } else if (typeof server.url === 'string' && server.url.trim() !== '') {
+      serverUrl = server.url.trim();
+    }
+  }
+
+  if (typeof node.externalUrl === 'string' && node.externalUrl.trim() !== '') {
+    const text = node.externalUrl.trim();
+    if (!isHttpUrl(text)) fail('its externalUrl is not an http(s) URL', 'set externalUrl to e.g. http://llm.example.svc:9000/v1/chat/completions');
+    else params.externalUrl = text;
+  }
+
+  if (!ok || !backend) return null;
+  return { id: node.id, name, label, tab: String(node.z ?? ''), kind, backend: backend.backend, model, params, serverUrl };
+}
+
+export function isHttpUrl(text: string): boolean {
+  if (text.length > 2048 || /\s/.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** `req.body.key`, `req.body["key"]`, `payload.key`, `payload['key']` -> the key and where it is read. */
+export function parseSwitchProperty(property: string): { key: string; source: 'request' | 'payload' } | null {
+  const match = /^(req\.body|payload)(?:\.([^.[\]"']+)|\[(["'])([^"'\]]+)\3\])$/.exec(property.trim());
+  if (!match) return null;
+  return { key: match[2] ?? match[4], source: match[1] === 'payload' ? 'payload' : 'request' };
+}
+
+function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute | null {
+  const label = labelOf(node);
+  const before = problems.items.length;
+  const property = typeof node.property === 'string' ? node.property : '';
+  const parsed = node.propertyType === undefined || node.propertyType === 'msg' ? parseSwitchProperty(property) : null;
+  if (!parsed) {
+    problems.add(node.id, label, `it tests '${oneLine(property, 60)}', which is not a request property`, 'test msg.req.body.<key> (the original request, as GMC does) or msg.payload.<key> right after the entry');
+  }
+  const rules = Array.isArray(node.rules) ? (node.rules as Record<string, unknown>[]) : [];
+  if (rules.length === 0) problems.add(node.id, label, 'it has no rules', 'add one "==" rule per branch');
+  const values: string[] = [];
+  rules.forEach((rule, i) => {
+    const vt = rule.vt ?? 'str';
+    if (rule.t !== 'eq') {
+      problems.add(node.id, label, `rule ${i + 1} is '${oneLine(String(rule.t), 20)}'; a GMC Switch only tests equality`, 'use "==" rules, one per branch');
+    } else if (vt !== 'str' && vt !== 'num' && vt !== 'bool') {
+      problems.add(node.id, label, `rule ${i + 1} compares with a ${oneLine(String(vt), 20)} value`, 'compare with a fixed string, number or boolean');
+    } else if (values.includes(String(rule.v))) {
+      problems.add(node.id, label, `rule ${i + 1} repeats the value '${oneLine(String(rule.v), 40)}'`, 'give each branch its own value');
+    } else {
+      values.push(String(rule.v ?? ''));
+    }
+  });
+  if (problems.items.length > before || !parsed) return null;
+  return { id: node.id, label, tab: String(node.z ?? ''), key: parsed.key, source: parsed.source, values };
+}
+
+function checkJoin(node: RawNode, branches: number, problems: ProblemList): void {
+  const count = Number(node.count);
+  if (node.mode !== 'custom' || !Number.isInteger(count) || count !== branches) {
+    problems.add(node.id, labelOf(node), `it does not wait for the ${branches} branches of the fan-out`, `set the join to manual mode, "After a number of message parts" = ${branches}`);
+  }
+}
+
+/**
+ * The nodes that belong to the pipeline: everything wired (in either direction, through links and
+ * junctions) to a stage of the chosen tab, without crossing dataprep nodes, whose ingest plumbing
+ * runs in Node-RED only.
+ */
+function pipelineNodes(seeds: RawNode[], byId: Map<string, RawNode>, outs: Map<string, string[][]>): Set<string> {
+  const inbound = new Map<string, string[]>();
+  for (const [from, ports] of outs) for (const port of ports) for (const to of port) {
+    inbound.set(to, [...(inbound.get(to) ?? []), from]);
+  }
+  const member = new Set<string>();
+  const queue = seeds.map((n) => n.id);
+  while (queue.length > 0) {
+    const id = queue.pop() as string;
+    if (member.has(id)) continue;
+    member.add(id);
+    if (byId.get(id)?.type === 'opea-dataprep') continue;
+    for (const port of outs.get(id) ?? []) queue.push(...port);
+    for (const from of inbound.get(id) ?? []) if (byId.get(from)?.type !== 'opea-dataprep') queue.push(from);
+  }
+  return member;
+}
+
+export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): { graph: PipelineGraph; problems: ProblemList } {
+  const problems = new ProblemList();
+  const nodes = nodeArray(input, problems);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const graph: PipelineGraph = { name: '', components: [], switches: [], joins: [], entries: [], exits: [], edges: [] };
+  const tab = chooseTab(nodes, byId, options, problems);
+  if (!tab) return { graph, problems };
+  graph.name = tab.label;
+
+  const resolver = new WireResolver(byId, problems);
+  const live = nodes.filter((n) => n.d !== true && !IGNORED_TYPES.has(n.type) && !TRANSPARENT_TYPES.has(n.type));
+  const outs = new Map<string, string[][]>();
+  for (const node of live) outs.set(node.id, resolver.outputs(node));
+
+  const seeds = live.filter((n) => n.z === tab.id && isServiceType(n.type) && n.type !== 'opea-dataprep');
+  const members = pipelineNodes(seeds, byId, outs);
+  // Dataprep nodes of the tab are side services: deployed beside the pipeline, never routed.
+  for (const node of live) if (node.z === tab.id && node.type === 'opea-dataprep') members.add(node.id);
+
+  const fanIn = new Map<string, number>();
+  for (const id of members) {
+    if (byId.get(id)?.type === 'opea-dataprep') continue;
+    for (const port of outs.get(id) ?? []) for (const to of port) if (members.has(to)) fanIn.set(to, (fanIn.get(to) ?? 0) + 1);
+  }
+
+  for (const node of nodes) {
+    if (!members.has(node.id)) continue;
+    const label = labelOf(node);
+    const z = String(node.z ?? '');
+    if (isServiceType(node.type)) {
+      const component = toComponent(node, byId, problems);
+      if (component) graph.components.push(component);
+    } else if (node.type === 'http in') {
+      const entry: Endpoint = { id: node.id, label, tab: z, path: typeof node.url === 'string' ? node.url : '' };
+      if (node.method !== undefined && String(node.method).toLowerCase() !== 'post') {
+        problems.add(node.id, label, `it accepts ${oneLine(String(node.method), 10).toUpperCase()} requests; a served pipeline takes a POSTed JSON request`, 'set its method to POST');
+      }
+      graph.entries.push(entry);
+    } else if (node.type === 'http response') {
+      graph.exits.push({ id: node.id, label, tab: z, path: '' });
+    } else if (node.type === 'switch') {
+      const route = toSwitch(node, problems);
+      if (route) graph.switches.push(route);
+    } else if (node.type === 'join') {
+      graph.joins.push({ id: node.id, label, tab: z } satisfies JoinRoute);
+    } else if (node.type === 'link call') {
+      problems.add(node.id, label, 'a link call returns to its caller, which a deployed pipeline cannot do', 'wire the stages directly or through link out / link in');
+    } else if (node.type.startsWith('subflow:')) {
+      problems.add(node.id, label, 'subflow instances are not followed', 'place the subflow\'s opea- nodes on the tab itself');
+    } else if (CONFIG_TYPES.has(node.type)) {
+      continue;
+    } else if (node.type.startsWith('opea-')) {
+      problems.add(node.id, label, `unknown node type '${oneLine(node.type, 40)}'`, 'update node-red-contrib-opea or replace the node');
+    } else {
+      problems.add(node.id, label, `a '${oneLine(node.type, 40)}' node cannot become a pipeline stage`, 'remove or disable it; only opea- nodes, switch, join, link, junction and http in/response carry a pipeline');
+    }
+  }
+
+  const known = new Set<string>([
+    ...graph.components.map((c) => c.id),
+    ...graph.switches.map((s) => s.id),
+    ...graph.joins.map((j) => j.id),
+    ...graph.entries.map((e) => e.id),
+    ...graph.exits.map((e) => e.id),
+  ]);
+  const edges: Edge[] = [];
+  for (const id of members) {
+    if (!known.has(id) || byId.get(id)?.type === 'opea-dataprep') continue;
+    (outs.get(id) ?? []).forEach((port, portIndex) => {
+      for (const to of port) if (known.has(to) && byId.get(to)?.type !== 'opea-dataprep') edges.push({ from: id, port: portIndex, to });
+    });
+  }
+  graph.edges = edges;
+
+  for (const join of graph.joins) checkJoin(byId.get(join.id) as RawNode, fanIn.get(join.id) ?? 0, problems);
+  return { graph, problems };
+}

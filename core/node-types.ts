@@ -1,0 +1,120 @@
+/**
+ * The flow-JSON shape of our node types. People share flows, so these property names and defaults
+ * are public API: add properties freely, never rename or re-purpose one without a migration.
+ */
+import { Kind, ParamValue } from './model';
+
+/** The config version this release writes and reads; flows saved by a newer release are refused. */
+export const CONFIG_VERSION = 1;
+
+export interface ParamSpec {
+  key: string;
+  type: 'int' | 'number' | 'boolean' | 'string' | 'enum';
+  default: ParamValue;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  doc: string;
+}
+
+export interface NodeTypeSpec {
+  type: string;
+  kind: Kind;
+  params: readonly ParamSpec[];
+}
+
+const int = (key: string, dflt: number, min: number, doc: string, max?: number): ParamSpec => ({
+  key,
+  type: 'int',
+  default: dflt,
+  min,
+  max,
+  doc,
+});
+const num = (key: string, dflt: number, min: number, max: number, doc: string): ParamSpec => ({
+  key,
+  type: 'number',
+  default: dflt,
+  min,
+  max,
+  doc,
+});
+const str = (key: string, dflt: string, doc: string): ParamSpec => ({ key, type: 'string', default: dflt, doc });
+
+export const NODE_TYPES: readonly NodeTypeSpec[] = [
+  { type: 'opea-embedding', kind: 'embedding', params: [] },
+  {
+    type: 'opea-retriever',
+    kind: 'retriever',
+    params: [
+      int('k', 4, 1, 'number of documents to return', 1000),
+      {
+        key: 'searchType',
+        type: 'enum',
+        default: 'similarity',
+        values: ['similarity', 'similarity_distance_threshold', 'similarity_score_threshold', 'mmr'],
+        doc: 'search strategy (OPEA RetrieverParms search_type)',
+      },
+      num('scoreThreshold', 0.2, 0, 1, 'minimum similarity for similarity_score_threshold'),
+      int('fetchK', 20, 1, 'candidates fetched before MMR re-selection', 10000),
+      num('lambdaMult', 0.5, 0, 1, 'MMR diversity: 0 most diverse, 1 most relevant'),
+      str('indexName', 'rag-redis', 'vector index to search (Redis INDEX_NAME); dataprep writing the same index feeds it'),
+    ],
+  },
+  {
+    type: 'opea-rerank',
+    kind: 'rerank',
+    params: [int('topN', 1, 1, 'documents kept after reranking', 1000)],
+  },
+  {
+    type: 'opea-llm',
+    kind: 'llm',
+    params: [
+      int('maxTokens', 1024, 1, 'maximum tokens to generate', 1_000_000),
+      num('temperature', 0.01, 0, 2, 'sampling temperature'),
+      num('topP', 0.95, 0, 1, 'nucleus sampling probability mass'),
+      int('topK', 10, 1, 'sample from the k most likely tokens', 100_000),
+      num('repetitionPenalty', 1.03, 0, 10, 'penalty for repeated tokens (1 = none)'),
+      { key: 'streaming', type: 'boolean', default: true, doc: 'stream tokens as they are generated' },
+    ],
+  },
+  {
+    type: 'opea-guardrail',
+    kind: 'guardrail',
+    params: [
+      {
+        key: 'position',
+        type: 'enum',
+        default: 'input',
+        values: ['input', 'output', 'documents'],
+        doc: 'what the rail checks: the user input, the generated output or retrieved documents',
+      },
+    ],
+  },
+  {
+    type: 'opea-dataprep',
+    kind: 'dataprep',
+    params: [
+      int('chunkSize', 1500, 1, 'characters per chunk', 1_000_000),
+      int('chunkOverlap', 100, 0, 'characters shared by neighbouring chunks', 1_000_000),
+      str('indexName', 'rag-redis', 'vector index to write (Redis INDEX_NAME)'),
+    ],
+  },
+];
+
+/** Properties every opea- service node has besides its kind's params. */
+export const COMMON_PROPERTIES = [
+  { key: 'name', doc: 'label in the editor; also the base of the Kubernetes service name' },
+  { key: 'backend', doc: 'what serves this stage (see the backends table)' },
+  { key: 'model', doc: 'model id, where the backend serves a model (e.g. BAAI/bge-base-en-v1.5)' },
+  { key: 'server', doc: 'id of the opea-server config node with the base URL the node calls' },
+  {
+    key: 'externalUrl',
+    doc: 'URL an exported pipeline calls for this stage when the target cannot deploy its backend; it must speak the OPEA contract of the kind',
+  },
+  { key: 'configVersion', doc: `version of this property set (${CONFIG_VERSION})` },
+] as const;
+
+export function nodeTypeSpec(type: string): NodeTypeSpec | undefined {
+  return NODE_TYPES.find((t) => t.type === type);
+}

@@ -1,0 +1,45 @@
+/** One thing wrong with a flow, tied to the node it is about. */
+export interface Problem {
+  /** Node-RED node id, or '' when the problem is about the flow as a whole. */
+  nodeId: string;
+  /** What the user sees in the editor: the node's name, else its type. */
+  label: string;
+  message: string;
+  fix: string;
+}
+
+/** Makes any user string safe for a one-line report: no control characters, bounded length. */
+export function oneLine(text: string, max = 80): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export function formatProblem(p: Problem): string {
+  const where = p.nodeId ? `node ${oneLine(p.nodeId, 40)} (${oneLine(p.label)})` : `flow (${oneLine(p.label)})`;
+  return `${where}: ${oneLine(p.message, 400)} — ${oneLine(p.fix, 400)}`;
+}
+
+/** Thrown when input cannot be turned into a pipeline or an export; carries every problem found. */
+export class PipelineError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'PipelineError';
+  }
+}
+
+/** Collects problems, then throws them all at once. */
+export class ProblemList {
+  readonly items: Problem[] = [];
+
+  add(nodeId: string, label: string, message: string, fix: string): void {
+    this.items.push({ nodeId, label, message, fix });
+  }
+
+  get empty(): boolean {
+    return this.items.length === 0;
+  }
+
+  throwIfAny(): void {
+    if (this.items.length > 0) throw new PipelineError(this.items);
+  }
+}

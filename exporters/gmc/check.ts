@@ -1,0 +1,131 @@
+/**
+ * Checks a GMConnector the way the cluster will: the CRD's schema (strict: no unknown fields), the
+ * admission webhook's rules and the controller's wiring rules. Returns every violation found.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv, { ValidateFunction } from 'ajv';
+import yaml from 'js-yaml';
+import { isDnsLabel } from '../../core/names';
+import { CONDITION_KEY, CONDITION_VALUE, DOWNSTREAM_KEYS, STEP_NAMES, TEMPLATED_STEPS } from './rules';
+
+const CRD_FILE = path.join(__dirname, '..', '..', '..', 'exporters', 'gmc', 'crd', 'gmc.opea.io_gmconnectors.yaml');
+
+type Json = Record<string, unknown>;
+
+/** Kubernetes prunes unknown fields silently; we reject them, so nothing the user meant is lost. */
+function strict(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(strict);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(schema as Json)) {
+    if (key.startsWith('x-kubernetes-') || key === 'description') continue;
+    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, strict(v)])) : strict(value);
+  }
+  if (out.type === 'object' && out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
+  return out;
+}
+
+let validator: ValidateFunction | undefined;
+
+function crdValidator(): ValidateFunction {
+  if (!validator) {
+    const crd = yaml.load(fs.readFileSync(CRD_FILE, 'utf8')) as Json;
+    const versions = (crd.spec as Json).versions as Json[];
+    const v1alpha3 = versions.find((v) => v.name === 'v1alpha3') as Json;
+    const schema = strict((v1alpha3.schema as Json).openAPIV3Schema);
+    validator = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema as object);
+  }
+  return validator;
+}
+
+interface Step {
+  name?: string;
+  nodeName?: string;
+  data?: string;
+  condition?: string;
+  externalService?: string;
+  internalService?: { serviceName?: string; config?: Record<string, string>; isDownstreamService?: boolean };
+}
+
+interface RouterNode {
+  routerType?: string;
+  steps?: Step[];
+}
+
+function checkMetadata(cr: Json, errors: string[]): void {
+  const meta = (cr.metadata ?? {}) as Json;
+  if (cr.apiVersion !== 'gmc.opea.io/v1alpha3') errors.push(`apiVersion must be gmc.opea.io/v1alpha3, not ${String(cr.apiVersion)}`);
+  if (cr.kind !== 'GMConnector') errors.push(`kind must be GMConnector, not ${String(cr.kind)}`);
+  if (typeof meta.name !== 'string' || !isDnsLabel(meta.name)) errors.push(`metadata.name '${String(meta.name)}' is not a DNS-1123 label`);
+  if (meta.namespace !== undefined && (typeof meta.namespace !== 'string' || !isDnsLabel(meta.namespace))) {
+    errors.push(`metadata.namespace '${String(meta.namespace)}' is not a DNS-1123 label`);
+  }
+  for (const [key, value] of Object.entries((meta.labels ?? {}) as Json)) {
+    if (typeof value !== 'string' || !/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/.test(value)) {
+      errors.push(`metadata.labels.${key} has an invalid label value`);
+    }
+  }
+}
+
+function checkNode(nodeName: string, node: RouterNode, nodeNames: string[], serviceOwners: Map<string, string>, errors: string[]): void {
+  const steps = node.steps ?? [];
+  const at = (i: number) => `spec.nodes.${nodeName}.steps[${i}]`;
+  steps.forEach((step, i) => {
+    const name = step.name ?? '';
+    if (!STEP_NAMES.includes(name)) errors.push(`${at(i)}.name '${name}' is not a step name GMC's webhook accepts`);
+    if (step.nodeName !== undefined && !nodeNames.includes(step.nodeName)) errors.push(`${at(i)}.nodeName '${step.nodeName}' does not exist`);
+    const targets = [step.nodeName, step.externalService, step.internalService].filter((t) => t !== undefined);
+    if (targets.length !== 1) errors.push(`${at(i)} needs exactly one of nodeName, internalService, externalService`);
+    const svc = step.internalService;
+    if (svc) {
+      if (!TEMPLATED_STEPS.includes(name)) errors.push(`${at(i)}: GMC has no template to deploy a '${name}' step`);
+      const serviceName = svc.serviceName ?? '';
+      if (!isDnsLabel(serviceName)) errors.push(`${at(i)}.internalService.serviceName '${serviceName}' is not a DNS-1035 label`);
+      const owner = serviceOwners.get(serviceName);
+      if (owner) errors.push(`${at(i)}.internalService.serviceName '${serviceName}' is already used by ${owner}`);
+      serviceOwners.set(serviceName, at(i));
+      for (const [key, value] of Object.entries(svc.config ?? {})) {
+        if (!DOWNSTREAM_KEYS.includes(key)) continue;
+        const target = steps.find((s) => s.internalService?.serviceName === value && s.internalService.isDownstreamService === true);
+        if (!target) errors.push(`${at(i)}.internalService.config.${key} names '${value}', which is no downstream step of node ${nodeName}`);
+        else if (!TEMPLATED_STEPS.includes(target.name ?? '')) errors.push(`${at(i)}.internalService.config.${key} names a '${target.name}' step, which GMC cannot resolve`);
+      }
+    }
+    if (step.externalService !== undefined && !/^https?:\/\/\S+$/.test(step.externalService)) {
+      errors.push(`${at(i)}.externalService is not an http(s) URL`);
+    }
+    if (step.condition !== undefined) {
+      if (node.routerType !== 'Switch') errors.push(`${at(i)}.condition is only routed by Switch nodes`);
+      const [key, value, ...rest] = step.condition.split('==');
+      if (rest.length > 0 || !CONDITION_KEY.test(key ?? '') || !CONDITION_VALUE.test(value ?? '')) {
+        errors.push(`${at(i)}.condition '${step.condition}' is not a key==value the router can match`);
+      }
+    }
+    const executed = !svc?.isDownstreamService;
+    const firstExecuted = steps.findIndex((s) => !s.internalService?.isDownstreamService) === i;
+    if (node.routerType === 'Sequence' && executed && !firstExecuted && step.data !== '$response') {
+      errors.push(`${at(i)} follows another step of a Sequence but does not take its response (data: $response)`);
+    }
+  });
+}
+
+export function checkGmConnector(cr: unknown): string[] {
+  const errors: string[] = [];
+  const validate = crdValidator();
+  if (!validate(cr)) {
+    for (const e of validate.errors ?? []) {
+      const extra = e.keyword === 'additionalProperties' ? ` '${String((e.params as Json).additionalProperty)}'` : '';
+      errors.push(`schema: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${extra}`);
+    }
+    return errors;
+  }
+  const doc = cr as Json;
+  checkMetadata(doc, errors);
+  const nodes = ((doc.spec as Json).nodes ?? {}) as Record<string, RouterNode>;
+  const nodeNames = Object.keys(nodes);
+  if (!nodeNames.includes('root')) errors.push('spec.nodes has no root node');
+  const serviceOwners = new Map<string, string>();
+  for (const name of nodeNames) checkNode(name, nodes[name], nodeNames, serviceOwners, errors);
+  return errors;
+}

@@ -1,0 +1,347 @@
+/** PipelineGraph -> GMConnector (gmc.opea.io/v1alpha3), checked before it is returned. */
+import yaml from 'js-yaml';
+import { backendsOf, Dependency, findBackend, service } from '../../core/catalog';
+import { Component, Platform } from '../../core/model';
+import { isDnsLabel, toK8sName } from '../../core/names';
+import { Plan, Stage } from '../../core/plan';
+import { oneLine, ProblemList } from '../../core/problems';
+import { Bundle } from '../bundle';
+import { checkGmConnector } from './check';
+import { CONDITION_KEY, CONDITION_VALUE, EXTERNAL_STEP_NAMES } from './rules';
+
+export interface GmcOptions {
+  name: string;
+  namespace: string;
+  platform: Platform;
+}
+
+type Step = Record<string, unknown>;
+interface RouterNode {
+  routerType: 'Sequence' | 'Switch' | 'Ensemble';
+  steps: Step[];
+}
+
+/** Suffix of a dependency's service name, after the component's base name. */
+const DEPENDENCY_SUFFIX: Record<string, string> = {
+  'tei-embedding': 'tei',
+  'tei-reranking': 'tei',
+  tgi: 'tgi',
+  'redis-vector-db': 'redis',
+};
+
+/** Where a component's steps were placed, so later stages can name its dependencies. */
+interface Placement {
+  node: string;
+  /** service catalog id -> serviceName of the dependency step deployed for it */
+  services: Map<string, string>;
+}
+
+class GmcBuilder {
+  readonly nodes = new Map<string, RouterNode>();
+  private readonly placed = new Map<string, Placement>();
+  private readonly embeddingOf = new Map<string, Component>();
+  private nodeCount = 0;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly names: Map<string, string>,
+    private readonly options: GmcOptions,
+    private readonly problems: ProblemList,
+  ) {}
+
+  build(): void {
+    this.nodes.set('root', { routerType: 'Sequence', steps: [] });
+    this.sequence('root', this.plan.stages, undefined);
+    for (const side of this.plan.sideComponents) this.dataprep(side);
+  }
+
+  private newNode(routerType: RouterNode['routerType']): string {
+    this.nodeCount += 1;
+    const name = `node${this.nodeCount}`;
+    this.nodes.set(name, { routerType, steps: [] });
+    return name;
+  }
+
+  private push(node: string, step: Step): void {
+    (this.nodes.get(node) as RouterNode).steps.push(step);
+  }
+
+  /** Whether the next executed step of this node follows another one (and so takes its response). */
+  private follows(node: string): boolean {
+    return (this.nodes.get(node) as RouterNode).steps.some((s) => !(s.internalService as Step | undefined)?.isDownstreamService);
+  }
+
+  private sequence(node: string, stages: Stage[], embedding: Component | undefined): Component | undefined {
+    let last = embedding;
+    for (const stage of stages) {
+      if (stage.type === 'component') {
+        if (stage.component.kind === 'embedding') last = stage.component;
+        this.embeddingOf.set(stage.component.id, last as Component);
+        const [main, ...deps] = this.componentSteps(stage.component, node, last);
+        if (!main) continue;
+        this.push(node, this.follows(node) ? { ...withData(main) } : main);
+        deps.forEach((d) => this.push(node, d));
+      } else if (stage.type === 'switch') {
+        last = this.switchStage(node, stage, last);
+      } else {
+        this.ensembleStage(node, stage, last);
+      }
+    }
+    return last;
+  }
+
+  private switchStage(parent: string, stage: Extract<Stage, { type: 'switch' }>, embedding: Component | undefined): Component | undefined {
+    const { route } = stage;
+    if (!CONDITION_KEY.test(route.key)) {
+      this.problems.add(route.id, route.label, `GMC's router cannot read the property '${oneLine(route.key, 40)}'`, 'test a top-level request field named with letters, digits, _ and - (at most 63)');
+    }
+    stage.branches.forEach((branch, i) => {
+      if (!CONDITION_VALUE.test(branch.value)) {
+        this.problems.add(route.id, route.label, `rule ${i + 1} value '${oneLine(branch.value, 40)}' cannot be matched by GMC's router (it gives up on '.', '#', spaces and empty values)`, 'use values of letters, digits and _ : / + -');
+      }
+      if (branch.stages.length === 0) {
+        this.problems.add(route.id, route.label, `output ${i + 1} leads to no stage`, 'put at least one opea- node on every branch');
+      }
+      for (const s of branch.stages) {
+        if (s.type !== 'component') {
+          this.problems.add(route.id, route.label, `branch ${i + 1} holds another switch or a fan-out`, 'GMC export takes one level of routing in a switch branch; move the inner routing after the branches meet');
+        }
+      }
+    });
+    const node = this.newNode('Switch');
+    const first = stage.branches[0]?.stages[0];
+    const depth = Math.max(0, ...stage.branches.map((b) => b.stages.length));
+    let lastEmbedding = embedding;
+    for (let d = 0; d < depth; d++) {
+      const deps: Step[] = [];
+      for (const branch of stage.branches) {
+        const s = branch.stages[d];
+        if (!s || s.type !== 'component') continue;
+        const branchEmbedding = this.branchEmbedding(branch.stages.slice(0, d + 1), embedding);
+        this.embeddingOf.set(s.component.id, branchEmbedding as Component);
+        const [main, ...own] = this.componentSteps(s.component, node, branchEmbedding);
+        if (!main) continue;
+        const condition = `${route.key}==${branch.value}`;
+        this.push(node, { name: main.name, condition, ...(d > 0 ? { data: '$response' } : {}), ...without(main, 'name') });
+        deps.push(...own);
+        if (s.component.kind === 'embedding') lastEmbedding = s.component;
+      }
+      deps.forEach((dep) => this.push(node, dep));
+    }
+    if (first?.type === 'component') {
+      this.pushNodeStep(parent, node, first.component);
+    }
+    return lastEmbedding;
+  }
+
+  private branchEmbedding(stages: Stage[], fallback: Component | undefined): Component | undefined {
+    let found = fallback;
+    for (const s of stages) if (s.type === 'component' && s.component.kind === 'embedding') found = s.component;
+    return found;
+  }
+
+  private ensembleStage(parent: string, stage: Extract<Stage, { type: 'ensemble' }>, embedding: Component | undefined): void {
+    const node = this.newNode('Ensemble');
+    const keys = new Map<string, number>();
+    stage.branches.forEach((branch, i) => {
+      const first = branch[0];
+      if (!first || first.type !== 'component') {
+        this.problems.add(stage.join.id, stage.join.label, `branch ${i + 1} of the fan-out ${first ? 'starts with routing' : 'has no stage'}`, 'start every branch with an opea- node');
+        return;
+      }
+      const stepName = this.stepNameOf(first.component);
+      const earlier = keys.get(stepName);
+      if (earlier !== undefined) {
+        this.problems.add(first.component.id, first.component.label, `GMC's router merges ensemble answers by step name, and branch ${earlier + 1} is also a '${stepName}' step, so one answer would overwrite the other`, 'gather branches of different kinds, or use a switch to choose one');
+      }
+      keys.set(stepName, i);
+      const sub = this.newNode('Sequence');
+      this.sequence(sub, branch, embedding);
+      this.push(node, { name: stepName, nodeName: sub });
+    });
+    const first = stage.branches[0]?.[0];
+    if (first?.type === 'component') this.pushNodeStep(parent, node, first.component);
+  }
+
+  private pushNodeStep(parent: string, node: string, first: Component): void {
+    const step: Step = { name: this.stepNameOf(first), nodeName: node };
+    this.push(parent, this.follows(parent) ? withData(step) : step);
+  }
+
+  private stepNameOf(component: Component): string {
+    const def = findBackend(component.kind, component.backend);
+    if (def?.deploy.type === 'service') {
+      const gmc = service(def.deploy.service).gmc;
+      if (gmc) return gmc.step[this.options.platform];
+    }
+    return EXTERNAL_STEP_NAMES[component.kind];
+  }
+
+  /** The component's own step followed by the downstream steps it deploys. */
+  private componentSteps(component: Component, node: string, embedding: Component | undefined): Step[] {
+    const def = findBackend(component.kind, component.backend);
+    const base = this.names.get(component.id);
+    if (!def || !base) return [];
+    const deploy = def.deploy;
+    if (deploy.type === 'embedded') {
+      this.problems.add(component.id, component.label, `${deploy.why}, so GMC cannot deploy backend '${component.backend}'`, `choose a deployable backend (${deployable(component)})`);
+      return [];
+    }
+    if (deploy.type === 'external') {
+      const url = component.params.externalUrl;
+      if (typeof url !== 'string') {
+        this.problems.add(component.id, component.label, `${deploy.why}, so it needs a URL to call`, `set externalUrl to a service speaking the OPEA ${component.kind} contract${deployable(component) ? `, or choose backend ${deployable(component)}` : ''}`);
+        return [];
+      }
+      return [{ name: EXTERNAL_STEP_NAMES[component.kind], externalService: url }];
+    }
+    const svc = service(deploy.service);
+    const gmc = svc.gmc;
+    if (!gmc) {
+      this.problems.add(component.id, component.label, `GMC has no step for ${svc.title}`, 'choose another backend');
+      return [];
+    }
+    const config: Record<string, string> = {};
+    if (gmc.endpoint) config.endpoint = gmc.endpoint;
+    const deps: Step[] = [];
+    const services = new Map<string, string>();
+    for (const dep of deploy.dependencies) {
+      if (dep.sharedWith) {
+        const shared = dep.sharedWith === 'embedding' ? embedding : undefined;
+        const name = shared ? this.sharedService(shared, dep, node) : undefined;
+        if (name) config[dep.gmcKey] = name;
+        continue;
+      }
+      const depDef = service(dep.service);
+      const serviceName = `${base}-${DEPENDENCY_SUFFIX[dep.service]}`;
+      config[dep.gmcKey] = serviceName;
+      services.set(dep.service, serviceName);
+      const depConfig: Record<string, string> = {};
+      if (depDef.gmc?.endpoint) depConfig.endpoint = depDef.gmc.endpoint;
+      if (dep.servesModel && depDef.modelEnv && component.model) depConfig[depDef.modelEnv] = component.model;
+      const internal: Step = { serviceName };
+      if (Object.keys(depConfig).length > 0) internal.config = depConfig;
+      internal.isDownstreamService = true;
+      deps.push({ name: depDef.gmc?.step[this.options.platform], internalService: internal });
+    }
+    this.placed.set(component.id, { node, services });
+    return [{ name: gmc.step[this.options.platform], internalService: { serviceName: base, config: sortedConfig(config) } }, ...deps];
+  }
+
+  /** The serviceName of `owner`'s dependency, when it sits in the same router node (GMC resolves no other). */
+  private sharedService(owner: Component, dep: Dependency, node: string): string | undefined {
+    const placement = this.placed.get(owner.id);
+    return placement && placement.node === node ? placement.services.get(dep.service) : undefined;
+  }
+
+  private dataprep(component: Component): void {
+    const def = findBackend(component.kind, component.backend);
+    if (!def || def.deploy.type !== 'service') {
+      this.componentSteps(component, 'root', undefined);
+      return;
+    }
+    const index = component.params.indexName;
+    const readers = [...this.placed.entries()]
+      .map(([id, p]) => ({ id, p, c: this.componentById(id) }))
+      .filter((r) => r.c?.kind === 'retriever' && r.c.backend === 'redis' && r.c.params.indexName === index);
+    if (readers.length !== 1) {
+      this.problems.add(component.id, component.label, readers.length === 0 ? `it writes index '${oneLine(String(index), 40)}', which no Redis retriever of the pipeline reads` : `${readers.length} retrievers read index '${oneLine(String(index), 40)}', each from its own Redis`, readers.length === 0 ? 'set the same indexName on the dataprep and the retriever it feeds' : 'give each retriever its own indexName and one dataprep each');
+      return;
+    }
+    const reader = readers[0];
+    const embedding = this.embeddingOf.get(reader.id);
+    const base = this.names.get(component.id);
+    const svc = service(def.deploy.service);
+    const config: Record<string, string> = { endpoint: svc.gmc?.endpoint ?? svc.path };
+    for (const dep of def.deploy.dependencies) {
+      const owner = dep.sharedWith === 'retriever' ? reader.c : embedding;
+      const name = owner ? this.sharedService(owner, dep, reader.p.node) : undefined;
+      if (!name) {
+        this.problems.add(component.id, component.label, `GMC can only wire it to services in the same router node as its retriever, and the ${dep.sharedWith} it needs is elsewhere`, 'put the embedding and the retriever it feeds in the same branch');
+        return;
+      }
+      config[dep.gmcKey] = name;
+    }
+    if (!base || !svc.gmc) return;
+    this.push(reader.p.node, { name: svc.gmc.step[this.options.platform], internalService: { serviceName: base, config: sortedConfig(config), isDownstreamService: true } });
+  }
+
+  private componentById(id: string): Component | undefined {
+    const find = (stages: Stage[]): Component | undefined => {
+      for (const s of stages) {
+        const hit = s.type === 'component' ? (s.component.id === id ? s.component : undefined) : s.type === 'switch' ? s.branches.map((b) => find(b.stages)).find(Boolean) : s.branches.map(find).find(Boolean);
+        if (hit) return hit;
+      }
+      return undefined;
+    };
+    return find(this.plan.stages);
+  }
+}
+
+function deployable(component: Component): string {
+  return backendsOf(component.kind).filter((b) => b.deploy.type === 'service').map((b) => b.backend).join(', ');
+}
+
+function withData(step: Step): Step {
+  const { name, ...rest } = step;
+  return { name, data: '$response', ...rest };
+}
+
+function without(step: Step, key: string): Step {
+  const copy = { ...step };
+  delete copy[key];
+  return copy;
+}
+
+/** endpoint first, then the rest by name: stable output whatever order the catalog lists them in. */
+function sortedConfig(config: Record<string, string>): Record<string, string> {
+  const keys = Object.keys(config).sort((a, b) => (a === 'endpoint' ? -1 : b === 'endpoint' ? 1 : a.localeCompare(b)));
+  return Object.fromEntries(keys.map((k) => [k, config[k]]));
+}
+
+export function defaultCrName(flowName: string): string | null {
+  const name = toK8sName(flowName);
+  return name && name.length <= 63 ? name : null;
+}
+
+/** Builds the GMConnector object; returns null (with problems added) when the flow cannot be exported. */
+export function buildGmConnector(plan: Plan, names: Map<string, string>, options: GmcOptions, problems: ProblemList): Record<string, unknown> | null {
+  const before = problems.items.length;
+  if (!isDnsLabel(options.name)) problems.add('', options.name, 'the GMConnector name is not a Kubernetes name', 'pass --name with lowercase letters, digits and dashes (at most 63)');
+  if (!isDnsLabel(options.namespace)) problems.add('', options.namespace, 'the namespace is not a Kubernetes name', 'pass --namespace with lowercase letters, digits and dashes (at most 63)');
+  const reserved = [...names.values()].find((n) => n === 'router-service');
+  if (reserved) problems.add('', reserved, "'router-service' is the name of GMC's router", 'rename the node');
+  const builder = new GmcBuilder(plan, names, options, problems);
+  builder.build();
+  if (problems.items.length > before) return null;
+  const nodes: Record<string, RouterNode> = {};
+  for (const [name, node] of builder.nodes) nodes[name] = node;
+  return {
+    apiVersion: 'gmc.opea.io/v1alpha3',
+    kind: 'GMConnector',
+    metadata: {
+      labels: {
+        'app.kubernetes.io/name': 'gmconnector',
+        'app.kubernetes.io/managed-by': 'node-red-contrib-opea',
+        'gmc/platform': options.platform,
+      },
+      name: options.name,
+      namespace: options.namespace,
+    },
+    spec: {
+      routerConfig: { name: 'router', serviceName: 'router-service' },
+      nodes,
+    },
+  };
+}
+
+const HEADER = '# GMConnector generated by node-red-contrib-opea from a Node-RED flow. Export again rather than edit.\n';
+
+export function gmcBundle(cr: Record<string, unknown>): Bundle {
+  const errors = checkGmConnector(cr);
+  if (errors.length > 0) {
+    throw new Error(`internal error: the GMConnector the exporter built would be rejected:\n${errors.join('\n')}`);
+  }
+  const name = (cr.metadata as { name: string }).name;
+  return { [`gmc/${name}.yaml`]: HEADER + yaml.dump(cr, { lineWidth: -1, noRefs: true, quoteStyle: 'double' }) };
+}

@@ -1,0 +1,32 @@
+/** Runs the export targets over a loaded pipeline and gathers one Bundle. */
+import { Platform } from '../core/model';
+import { Pipeline } from '../core/pipeline';
+import { ProblemList } from '../core/problems';
+import { Bundle } from './bundle';
+import { buildGmConnector, defaultCrName, gmcBundle } from './gmc';
+
+export const TARGETS = ['gmc'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export interface ExportOptions {
+  name?: string;
+  namespace?: string;
+  platform: Platform;
+}
+
+/** Bundle for the targets, or null with every problem added when the pipeline cannot be exported. */
+export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], options: ExportOptions, problems: ProblemList): Bundle | null {
+  const name = options.name ?? defaultCrName(pipeline.graph.name) ?? '';
+  if (name === '' && options.name === undefined) {
+    problems.add('', pipeline.graph.name, 'the tab label has no Kubernetes form to name the export', 'pass --name');
+    return null;
+  }
+  const bundle: Bundle = {};
+  for (const target of targets) {
+    if (target === 'gmc') {
+      const cr = buildGmConnector(pipeline.plan, pipeline.names, { name, namespace: options.namespace ?? name, platform: options.platform }, problems);
+      if (cr && problems.empty) Object.assign(bundle, gmcBundle(cr));
+    }
+  }
+  return problems.empty ? bundle : null;
+}
