@@ -3,7 +3,7 @@
  * listens, what it reads and how each target deploys it. Runtime nodes, exporters, tests and docs
  * read it; nothing else names an image, a port or an environment variable.
  *
- * Sources (facts, read from the upstream repositories):
+ * Sources (facts, read from the upstream repositories; details with file paths in docs/upstream-facts.md):
  * - GenAIComps comps/* (microservice images, ports, endpoints, env names, component names),
  * - GenAIExamples ChatQnA/docker_compose (model-server images and tags, health checks, default models),
  * - GenAIInfra microservices-connector (GMC step names, the template each step deploys, the
@@ -41,7 +41,7 @@ export interface ServiceDef {
 
 const OPEA_TAG = '1.5';
 const TEI_CPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: 'cpu-1.7' };
-const TEI_GPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: '1.7' };
+const TEI_GPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: '1.5' };
 const TEI_HPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: 'hpu-1.7' };
 
 function opea(name: string): Partial<Record<Platform, Image>> {
@@ -146,7 +146,7 @@ export const SERVICES: Record<string, ServiceDef> = {
     id: 'tgi',
     title: 'Text Generation Inference (LLM model server)',
     images: {
-      xeon: { repository: 'ghcr.io/huggingface/text-generation-inference', tag: '2.4.1-intel-cpu' },
+      xeon: { repository: 'ghcr.io/huggingface/text-generation-inference', tag: '2.4.0-intel-cpu' },
       gaudi: { repository: 'ghcr.io/huggingface/tgi-gaudi', tag: '2.3.1' },
       nvidia: { repository: 'ghcr.io/huggingface/text-generation-inference', tag: '2.4.1' },
     },
