@@ -31,13 +31,32 @@ export interface ServiceDef {
   /** Path of the endpoint a pipeline calls ('' for non-HTTP services such as Redis). */
   path: string;
   health: HealthCheck;
+  /** The tool the image has to probe its own health endpoint; without one a container cannot check itself. */
+  probeWith?: 'curl';
   /** Environment variables the image reads, with OPEA's fixed values where one is required. */
   env: Record<string, string>;
   /** Name of the environment variable that carries the model id, for model servers. */
   modelEnv?: string;
   /** How GMC deploys it: the step name per platform and the endpoint its step config names. */
   gmc?: { step: Record<Platform, string>; endpoint: string };
+  /**
+   * The release whose documents chain the way GMC's router passes them on (TextDoc -> EmbedDoc ->
+   * SearchedDoc -> LLMParamsDoc): the pre-1.2 images GMC's own templates deploy, pinned at OPEA 1.1.
+   * Their dependency variables are the GMC config keys (Dependency.gmcKey). Only OPEA microservices
+   * have one; model servers and Redis are the same in every edition.
+   */
+  chain?: { image: Image; port: number; path: string; env: Record<string, string> };
 }
+
+/** The OPEA release of the chain edition, and of the GMC router that routes it. */
+export const CHAIN_TAG = '1.1';
+
+function chainImage(name: string): Image {
+  return { repository: `opea/${name}`, tag: CHAIN_TAG };
+}
+
+/** GMC's router (GenAIInfra microservices-connector): takes the GMConnector as --graph-json, serves :8080. */
+export const ROUTER = { image: chainImage('gmcrouter'), port: 8080, arg: '--graph-json' } as const;
 
 const OPEA_TAG = '1.5';
 const TEI_CPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: 'cpu-1.7' };
@@ -64,6 +83,7 @@ export const SERVICES: Record<string, ServiceDef> = {
     health: { http: '/v1/health_check' },
     env: { TEI_EMBEDDING_ENDPOINT: '', EMBEDDING_COMPONENT_NAME: 'OPEA_TEI_EMBEDDING' },
     gmc: { step: everywhere('Embedding'), endpoint: '/v1/embeddings' },
+    chain: { image: chainImage('embedding-tei'), port: 6000, path: '/v1/embeddings', env: {} },
   },
   'tei-embedding': {
     id: 'tei-embedding',
@@ -92,6 +112,7 @@ export const SERVICES: Record<string, ServiceDef> = {
       RETRIEVER_COMPONENT_NAME: 'OPEA_RETRIEVER_REDIS',
     },
     gmc: { step: everywhere('Retriever'), endpoint: '/v1/retrieval' },
+    chain: { image: chainImage('retriever-redis'), port: 7000, path: '/v1/retrieval', env: { INDEX_NAME: '', HUGGINGFACEHUB_API_TOKEN: '' } },
   },
   'redis-vector-db': {
     id: 'redis-vector-db',
@@ -118,6 +139,7 @@ export const SERVICES: Record<string, ServiceDef> = {
     health: { http: '/v1/health_check' },
     env: { TEI_RERANKING_ENDPOINT: '', RERANK_COMPONENT_NAME: 'OPEA_TEI_RERANKING' },
     gmc: { step: everywhere('Reranking'), endpoint: '/v1/reranking' },
+    chain: { image: chainImage('reranking-tei'), port: 8000, path: '/v1/reranking', env: {} },
   },
   'tei-reranking': {
     id: 'tei-reranking',
@@ -141,6 +163,7 @@ export const SERVICES: Record<string, ServiceDef> = {
     health: { http: '/v1/health_check' },
     env: { LLM_ENDPOINT: '', LLM_MODEL_ID: '', LLM_COMPONENT_NAME: 'OpeaTextGenService', HF_TOKEN: '' },
     gmc: { step: everywhere('Llm'), endpoint: '/v1/chat/completions' },
+    chain: { image: chainImage('llm-tgi'), port: 9000, path: '/v1/chat/completions', env: { HUGGINGFACEHUB_API_TOKEN: '' } },
   },
   tgi: {
     id: 'tgi',
@@ -154,6 +177,7 @@ export const SERVICES: Record<string, ServiceDef> = {
     hostPort: 9009,
     path: '/generate',
     health: { http: '/health' },
+    probeWith: 'curl',
     env: { MODEL_ID: '', HF_TOKEN: '' },
     modelEnv: 'MODEL_ID',
     gmc: { step: { xeon: 'Tgi', gaudi: 'TgiGaudi', nvidia: 'TgiNvidia' }, endpoint: '/generate' },
@@ -170,6 +194,7 @@ export const SERVICES: Record<string, ServiceDef> = {
     hostPort: 9009,
     path: '/v1/chat/completions',
     health: { http: '/health' },
+    probeWith: 'curl',
     env: { LLM_MODEL_ID: '', HF_TOKEN: '' },
     modelEnv: 'LLM_MODEL_ID',
   },
@@ -187,6 +212,7 @@ export const SERVICES: Record<string, ServiceDef> = {
       GUARDRAILS_COMPONENT_NAME: 'OPEA_LLAMA_GUARD',
       HF_TOKEN: '',
     },
+    chain: { image: chainImage('guardrails-tgi'), port: 9090, path: '/v1/guardrails', env: { SAFETY_GUARD_MODEL_ID: '', HUGGINGFACEHUB_API_TOKEN: '' } },
   },
   dataprep: {
     id: 'dataprep',
@@ -205,6 +231,7 @@ export const SERVICES: Record<string, ServiceDef> = {
       HF_TOKEN: '',
     },
     gmc: { step: everywhere('DataPrep'), endpoint: '/v1/dataprep' },
+    chain: { image: chainImage('dataprep-redis'), port: 6007, path: '/v1/dataprep', env: { INDEX_NAME: '', HUGGINGFACEHUB_API_TOKEN: '' } },
   },
 };
 
@@ -315,6 +342,11 @@ export function findBackend(kind: Kind, backend: string): BackendDef | undefined
 
 export function allBackends(): readonly BackendDef[] {
   return BACKEND_LIST;
+}
+
+/** The service GMC deploys for a step name on a platform. */
+export function serviceByStep(step: string, platform: Platform): ServiceDef | undefined {
+  return Object.values(SERVICES).find((def) => def.gmc?.step[platform] === step);
 }
 
 export function service(id: string): ServiceDef {

@@ -1,11 +1,13 @@
 /** Runs the export targets over a loaded pipeline and gathers one Bundle. */
 import { Platform } from '../core/model';
 import { Pipeline } from '../core/pipeline';
+import { planComponents } from '../core/plan';
 import { ProblemList } from '../core/problems';
 import { Bundle } from './bundle';
+import { composeBundle } from './compose';
 import { buildGmConnector, defaultCrName, gmcBundle } from './gmc';
 
-export const TARGETS = ['gmc'] as const;
+export const TARGETS = ['gmc', 'compose'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface ExportOptions {
@@ -21,12 +23,11 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
     problems.add('', pipeline.graph.name, 'the tab label has no Kubernetes form to name the export', 'pass --name');
     return null;
   }
+  // Every target routes the same GMConnector: GMC applies it, compose runs it in GMC's router.
+  const cr = buildGmConnector(pipeline.plan, pipeline.names, { name, namespace: options.namespace ?? name, platform: options.platform }, problems);
+  if (!cr || !problems.empty) return null;
   const bundle: Bundle = {};
-  for (const target of targets) {
-    if (target === 'gmc') {
-      const cr = buildGmConnector(pipeline.plan, pipeline.names, { name, namespace: options.namespace ?? name, platform: options.platform }, problems);
-      if (cr && problems.empty) Object.assign(bundle, gmcBundle(cr));
-    }
-  }
-  return problems.empty ? bundle : null;
+  if (targets.includes('gmc')) Object.assign(bundle, gmcBundle(cr));
+  if (targets.includes('compose')) Object.assign(bundle, composeBundle(cr, planComponents(pipeline.plan), pipeline.names, options.platform).bundle);
+  return bundle;
 }

@@ -249,6 +249,10 @@ class GmcBuilder {
       return;
     }
     const reader = readers[0];
+    if (reader.p.node !== 'root') {
+      this.problems.add(component.id, component.label, "GMC's router serves /dataprep only for a DataPrep step of its root node, and the retriever reading this index is inside a switch or ensemble", 'ingest through this node in Node-RED only (disable it for export), or move that retriever into the main chain');
+      return;
+    }
     const embedding = this.embeddingOf.get(reader.id);
     const base = this.names.get(component.id);
     const svc = service(def.deploy.service);

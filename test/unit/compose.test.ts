@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import yaml from 'js-yaml';
+import { Platform } from '../../core/model';
+import { loadPipeline } from '../../core/pipeline';
+import { formatProblem, ProblemList } from '../../core/problems';
+import { exportPipeline } from '../../exporters';
+import { checkComposeProject } from '../../exporters/compose/check';
+import { gmcShape } from '../support/gmc-shape';
+import { exampleFlow, referenceYaml } from '../support/reference';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function exportAll(flow: unknown, platform: Platform = 'xeon'): Record<string, string> {
+  const { pipeline, problems } = loadPipeline(flow);
+  assert.deepEqual(problems.items.map(formatProblem), []);
+  const exportProblems = new ProblemList();
+  const bundle = exportPipeline(pipeline, ['gmc', 'compose'], { platform }, exportProblems);
+  assert.deepEqual(exportProblems.items.map(formatProblem), []);
+  return bundle as Record<string, string>;
+}
+
+function composeOf(files: Record<string, string>): Json {
+  return yaml.load(files['compose/compose.yaml']) as Json;
+}
+
+/** What Docker Compose does to a string: `$$` becomes `$`; any other `$` would be interpolated. */
+function uninterpolated(text: string): string {
+  assert.ok(!/(^|[^$])\$(\$\$)*[A-Za-z{_]/.test(text.replace(/\$\$/g, '')), `unescaped $ in ${text.slice(0, 80)}`);
+  return text.replace(/\$\$/g, '$');
+}
+
+function routerGraph(compose: Json): Json {
+  const command = compose.services['router-service'].command as string[];
+  assert.equal(command[0], '--graph-json');
+  return JSON.parse(uninterpolated(command[1]));
+}
+
+describe('compose exporter', () => {
+  for (const flowFile of ['chatqna.json', 'chatqna-switch.json']) {
+    describe(`flows/${flowFile}`, () => {
+      const files = exportAll(exampleFlow(flowFile));
+      const compose = composeOf(files);
+      const cr = yaml.load(Object.entries(files).find(([k]) => k.startsWith('gmc/'))?.[1] as string) as Json;
+
+      it('is a valid compose project with a lowercase name', () => {
+        assert.deepEqual(checkComposeProject(compose), []);
+        assert.match(compose.name, /^[a-z0-9][a-z0-9_-]*$/);
+      });
+
+      it('routes with GMC\'s router over the very GMConnector of the GMC export', () => {
+        const graph = routerGraph(compose);
+        assert.deepEqual(gmcShape(graph), gmcShape(cr));
+        const stripped = structuredClone(graph);
+        for (const node of Object.values(stripped.spec.nodes) as Json[]) for (const step of node.steps) delete step.serviceUrl;
+        assert.deepEqual(stripped, cr);
+      });
+
+      it('points every executed step at a compose service, on the port and path that service serves', () => {
+        const graph = routerGraph(compose);
+        for (const node of Object.values(graph.spec.nodes) as Json[]) {
+          for (const step of node.steps) {
+            if (step.nodeName) continue;
+            const name = step.internalService.serviceName;
+            assert.ok(compose.services[name], name);
+            if (step.internalService.isDownstreamService) continue;
+            const url = new URL(step.serviceUrl);
+            assert.equal(url.hostname, name);
+            const probe = JSON.stringify(compose.services[name].healthcheck.test);
+            assert.ok(probe.includes(`localhost:${url.port}/`), `${name} probes the port it is called on`);
+            assert.equal(url.pathname, step.internalService.config.endpoint);
+          }
+        }
+      });
+
+      it('publishes only the router port and starts it after every microservice is healthy', () => {
+        const published = Object.entries(compose.services).filter(([, s]) => (s as Json).ports);
+        assert.deepEqual(published.map(([n]) => n), ['router-service']);
+        assert.deepEqual(compose.services['router-service'].ports, ['${ROUTER_PORT:-8080}:8080']);
+        const executed = Object.entries(compose.services).filter(([, s]) => String((s as Json).image).startsWith('${REGISTRY:-opea}/') && !String((s as Json).image).includes('gmcrouter'));
+        assert.deepEqual(Object.keys(compose.services['router-service'].depends_on).sort(), executed.map(([n]) => n).sort());
+      });
+
+      it('pins every image: OPEA images at the chain release, others at fixed tags', () => {
+        for (const [name, service] of Object.entries(compose.services) as [string, Json][]) {
+          assert.ok(!/latest/.test(service.image), `${name}: ${service.image}`);
+          assert.match(service.image, /:(\$\{TAG:-1\.1\}|[\w.-]+)$/, name);
+        }
+      });
+
+      it('lists in .env.example every variable compose.yaml reads, with no secret value', () => {
+        const text = files['compose/compose.yaml'];
+        const used = new Set([...text.replace(/\$\$/g, '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
+        const listed = new Map(files['compose/.env.example'].split('\n').filter((l) => /^[A-Za-z_]/.test(l)).map((l) => l.split('=') as [string, string]));
+        for (const name of used) assert.ok(listed.has(name), name);
+        assert.equal(listed.get('HF_TOKEN'), '');
+      });
+
+      it('fails fast without HF_TOKEN where TGI serves a model', () => {
+        const tgi = Object.values(compose.services).filter((s) => /text-generation-inference/.test((s as Json).image)) as Json[];
+        assert.ok(tgi.length > 0);
+        for (const s of tgi) assert.match(s.environment.HF_TOKEN, /^\$\{HF_TOKEN:\?.+\}$/);
+      });
+
+      it('gives every service a restart policy, and health checks where the image can probe itself', () => {
+        for (const [name, service] of Object.entries(compose.services) as [string, Json][]) {
+          assert.equal(service.restart, 'unless-stopped', name);
+          const probes = service.healthcheck !== undefined;
+          const canProbe = !/text-embeddings-inference|gmcrouter/.test(service.image);
+          assert.equal(probes, canProbe, name);
+        }
+      });
+    });
+  }
+
+  it('reserves GPUs on nvidia and the Habana runtime on gaudi for model servers', () => {
+    const nvidia = composeOf(exportAll(exampleFlow('chatqna.json'), 'nvidia'));
+    assert.deepEqual(nvidia.services['llm-tgi'].deploy.resources.reservations.devices, [{ driver: 'nvidia', count: 'all', capabilities: ['gpu'] }]);
+    assert.equal(nvidia.services.llm.deploy, undefined);
+    const gaudi = composeOf(exportAll(exampleFlow('chatqna.json'), 'gaudi'));
+    assert.equal(gaudi.services['llm-tgi'].runtime, 'habana');
+    assert.match(gaudi.services['llm-tgi'].image, /tgi-gaudi/);
+    assert.match(gaudi.services['embedding-tei'].image, /hpu-/);
+  });
+
+  it('escapes $ in user strings so compose never interpolates them', () => {
+    const flow = structuredClone(exampleFlow('chatqna.json')) as Json[];
+    const llm = flow.find((n) => n.type === 'opea-llm') as Json;
+    Object.assign(llm, { backend: 'vllm', externalUrl: 'http://llm.example:9000/v1/chat/completions?user=$HOME' });
+    const files = exportAll(flow);
+    assert.match(files['compose/compose.yaml'], /user=\$\$HOME/);
+    const steps = routerGraph(composeOf(files)).spec.nodes.root.steps as Json[];
+    assert.deepEqual(steps.at(-1), { name: 'Llm', data: '$response', externalService: 'http://llm.example:9000/v1/chat/completions?user=$HOME', serviceUrl: 'http://llm.example:9000/v1/chat/completions?user=$HOME' });
+  });
+
+  it('is byte-identical for the same flow', () => {
+    assert.deepEqual(exportAll(exampleFlow('chatqna-switch.json')), exportAll(exampleFlow('chatqna-switch.json')));
+  });
+});
+
+describe('compose checks', () => {
+  it("accept OPEA's ChatQnA compose files", () => {
+    assert.deepEqual(checkComposeProject(referenceYaml('compose/chatqna_xeon_compose.yaml')), []);
+    assert.deepEqual(checkComposeProject(referenceYaml('compose/chatqna_gaudi_compose_guardrails.yaml')), []);
+  });
+
+  it('reject what the schema cannot see: missing dependencies, unhealthy waits, port clashes, undeclared volumes and networks', () => {
+    const project = referenceYaml('compose/chatqna_xeon_compose.yaml') as Json;
+    project.services.retriever.depends_on = { nowhere: { condition: 'service_started' }, 'tei-reranking-service': { condition: 'service_healthy' } };
+    project.services['tei-reranking-service'].ports = ['6006:80'];
+    project.services['vllm-service'].volumes = ['models:/data'];
+    project.services['vllm-service'].networks = ['backend'];
+    const errors = checkComposeProject(project).join('\n');
+    assert.match(errors, /retriever.depends_on names 'nowhere'/);
+    assert.match(errors, /retriever waits for 'tei-reranking-service' to be healthy, but it has no healthcheck/);
+    assert.match(errors, /publishes host port :6006\/tcp, already published by tei-embedding-service/);
+    assert.match(errors, /mounts volume 'models', which is not declared/);
+    assert.match(errors, /joins network 'backend', which is not declared/);
+  });
+
+  it('reject fields the compose specification does not have', () => {
+    const project = referenceYaml('compose/chatqna_xeon_compose.yaml') as Json;
+    project.services.retriever.replicas_count = 2;
+    assert.match(checkComposeProject(project).join('\n'), /^schema: \/services\/retriever/);
+  });
+});
