@@ -181,11 +181,7 @@ function toComponent(node: RawNode, byId: Map<string, RawNode>, problems: Proble
   if (!spec) return null;
   const label = labelOf(node);
   const kind: Kind = spec.kind;
-  let ok = true;
-  const fail = (message: string, fix: string) => {
-    problems.add(node.id, label, message, fix);
-    ok = false;
-  };
+  const fail = (message: string, fix: string) => problems.add(node.id, label, message, fix);
 
   if (typeof node.configVersion === 'number' && node.configVersion > CONFIG_VERSION) {
     fail(`it was saved by a newer node-red-contrib-opea (config version ${node.configVersion})`, 'upgrade node-red-contrib-opea');
@@ -234,11 +230,12 @@ function toComponent(node: RawNode, byId: Map<string, RawNode>, problems: Proble
   if (typeof node.externalUrl === 'string' && node.externalUrl.trim() !== '') {
     const text = node.externalUrl.trim();
     if (!isHttpUrl(text)) fail('its externalUrl is not an http(s) URL', 'set externalUrl to e.g. http://llm.example.svc:9000/v1/chat/completions');
+    else if (new URL(text).username || new URL(text).password) fail('its externalUrl carries credentials, which an export would write out', 'remove them from the URL; keys belong in the server config node\'s credentials');
     else params.externalUrl = text;
   }
 
-  if (!ok || !backend) return null;
-  return { id: node.id, name, label, tab: String(node.z ?? ''), kind, backend: backend.backend, model, params, serverUrl };
+  // A node with problems stays in the graph, so its neighbours are not reported as unwired too.
+  return { id: node.id, name, label, tab: String(node.z ?? ''), kind, backend: backend?.backend ?? backendName, model, params, serverUrl };
 }
 
 export function isHttpUrl(text: string): boolean {
@@ -281,8 +278,11 @@ function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute | null {
       values.push(String(rule.v ?? ''));
     }
   });
-  if (problems.items.length > before || !parsed) return null;
-  return { id: node.id, label, tab: String(node.z ?? ''), key: parsed.key, source: parsed.source, values };
+  if (problems.items.length > before) {
+    // Keep one value per rule so the outputs still line up with their wires.
+    values.splice(0, values.length, ...rules.map((rule) => String(rule.v ?? '')));
+  }
+  return { id: node.id, label, tab: String(node.z ?? ''), key: parsed?.key ?? '', source: parsed?.source ?? 'request', values };
 }
 
 function checkJoin(node: RawNode, branches: number, problems: ProblemList): void {
@@ -380,11 +380,19 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
     ...graph.entries.map((e) => e.id),
     ...graph.exits.map((e) => e.id),
   ]);
+  // Nodes already reported as unmappable are passed through, so what they connect still plans.
+  const receivers = (targets: string[], seen: Set<string>): string[] =>
+    targets.flatMap((to) => {
+      if (known.has(to)) return byId.get(to)?.type === 'opea-dataprep' ? [] : [to];
+      if (!members.has(to) || seen.has(to)) return [];
+      seen.add(to);
+      return receivers((outs.get(to) ?? []).flat(), seen);
+    });
   const edges: Edge[] = [];
   for (const id of members) {
     if (!known.has(id) || byId.get(id)?.type === 'opea-dataprep') continue;
     (outs.get(id) ?? []).forEach((port, portIndex) => {
-      for (const to of port) if (known.has(to) && byId.get(to)?.type !== 'opea-dataprep') edges.push({ from: id, port: portIndex, to });
+      for (const to of new Set(receivers(port, new Set()))) edges.push({ from: id, port: portIndex, to });
     });
   }
   graph.edges = edges;

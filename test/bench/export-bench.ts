@@ -1,11 +1,11 @@
 /**
- * npm run bench:export — median in-process export time (import, plan, GMC build, schema and rule
- * checks, YAML) of the ChatQnA flow and of generated chains of 100 and 1,000 components.
+ * npm run bench:export — median in-process export time (import, plan, build, schema and rule checks,
+ * YAML) of the ChatQnA flow and of generated chains of 100 and 1,000 components, per target set.
  */
 import { performance } from 'node:perf_hooks';
 import { loadPipeline } from '../../core/pipeline';
 import { ProblemList } from '../../core/problems';
-import { exportPipeline } from '../../exporters';
+import { exportPipeline, Target, TARGETS } from '../../exporters';
 import { exampleFlow } from '../support/reference';
 
 const STAGES = [
@@ -28,11 +28,11 @@ export function generatedFlow(n: number): unknown[] {
   return nodes;
 }
 
-function exportOnce(flow: unknown): number {
+function exportOnce(flow: unknown, targets: readonly Target[]): number {
   const start = performance.now();
   const { pipeline, problems } = loadPipeline(flow);
   const exportProblems = new ProblemList();
-  const bundle = exportPipeline(pipeline, ['gmc'], { platform: 'xeon' }, exportProblems);
+  const bundle = exportPipeline(pipeline, targets, { platform: 'xeon' }, exportProblems);
   const elapsed = performance.now() - start;
   if (!problems.empty || !bundle) throw new Error(`benchmark flow did not export:\n${[...problems.items, ...exportProblems.items].map((p) => p.message).join('\n')}`);
   return elapsed;
@@ -50,16 +50,19 @@ function main(): void {
     ['generated chain, 100 components', generatedFlow(100), 50],
     ['generated chain, 1,000 components', generatedFlow(1000), 15],
   ];
-  const cold = exportOnce(cases[0][1]);
-  console.log(`first export in this process (loads and compiles the CRD schema): ${cold.toFixed(2)} ms`);
-  console.log('| flow | runs | median ms | per component ms |');
-  console.log('| --- | --- | --- | --- |');
+  const targetSets: (readonly Target[])[] = [...TARGETS.map((t) => [t] as const), TARGETS];
+  const cold = exportOnce(cases[0][1], TARGETS);
+  console.log(`first export of all targets in this process (loads and compiles the schemas): ${cold.toFixed(2)} ms`);
+  console.log(`| flow | runs | ${targetSets.map((t) => `${t.length > 1 ? 'all' : t[0]} median ms`).join(' | ')} | all per component ms |`);
+  console.log(`| --- | --- | ${targetSets.map(() => '---').join(' | ')} | --- |`);
   for (const [label, flow, runs] of cases) {
-    for (let i = 0; i < 3; i++) exportOnce(flow);
-    const times = Array.from({ length: runs }, () => exportOnce(flow));
     const components = (flow as { type: string }[]).filter((n) => n.type.startsWith('opea-')).length;
-    const m = median(times);
-    console.log(`| ${label} | ${runs} | ${m.toFixed(2)} | ${(m / components).toFixed(3)} |`);
+    const medians = targetSets.map((targets) => {
+      for (let i = 0; i < 3; i++) exportOnce(flow, targets);
+      return median(Array.from({ length: runs }, () => exportOnce(flow, targets)));
+    });
+    const all = medians[medians.length - 1];
+    console.log(`| ${label} | ${runs} | ${medians.map((m) => m.toFixed(2)).join(' | ')} | ${(all / components).toFixed(3)} |`);
   }
 }
 
