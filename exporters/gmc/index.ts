@@ -31,6 +31,7 @@ const DEPENDENCY_SUFFIX: Record<string, string> = {
 
 /** Where a component's steps were placed, so later stages can name its dependencies. */
 interface Placement {
+  component: Component;
   node: string;
   /** service catalog id -> serviceName of the dependency step deployed for it */
   services: Map<string, string>;
@@ -39,7 +40,7 @@ interface Placement {
 class GmcBuilder {
   readonly nodes = new Map<string, RouterNode>();
   private readonly placed = new Map<string, Placement>();
-  private readonly embeddingOf = new Map<string, Component>();
+  private readonly embeddingOf = new Map<string, Component | undefined>();
   private nodeCount = 0;
 
   constructor(
@@ -76,10 +77,10 @@ class GmcBuilder {
     for (const stage of stages) {
       if (stage.type === 'component') {
         if (stage.component.kind === 'embedding') last = stage.component;
-        this.embeddingOf.set(stage.component.id, last as Component);
+        this.embeddingOf.set(stage.component.id, last);
         const [main, ...deps] = this.componentSteps(stage.component, node, last);
         if (!main) continue;
-        this.push(node, this.follows(node) ? { ...withData(main) } : main);
+        this.push(node, this.follows(node) ? withData(main) : main);
         deps.forEach((d) => this.push(node, d));
       } else if (stage.type === 'switch') {
         last = this.switchStage(node, stage, last);
@@ -118,7 +119,7 @@ class GmcBuilder {
         const s = branch.stages[d];
         if (!s || s.type !== 'component') continue;
         const branchEmbedding = this.branchEmbedding(branch.stages.slice(0, d + 1), embedding);
-        this.embeddingOf.set(s.component.id, branchEmbedding as Component);
+        this.embeddingOf.set(s.component.id, branchEmbedding);
         const [main, ...own] = this.componentSteps(s.component, node, branchEmbedding);
         if (!main) continue;
         const condition = `${route.key}==${branch.value}`;
@@ -224,7 +225,7 @@ class GmcBuilder {
       internal.isDownstreamService = true;
       deps.push({ name: depDef.gmc?.step[this.options.platform], internalService: internal });
     }
-    this.placed.set(component.id, { node, services });
+    this.placed.set(component.id, { component, node, services });
     return [{ name: gmc.step[this.options.platform], internalService: { serviceName: base, config: sortedConfig(config) } }, ...deps];
   }
 
@@ -241,25 +242,23 @@ class GmcBuilder {
       return;
     }
     const index = component.params.indexName;
-    const readers = [...this.placed.entries()]
-      .map(([id, p]) => ({ id, p, c: this.componentById(id) }))
-      .filter((r) => r.c?.kind === 'retriever' && r.c.backend === 'redis' && r.c.params.indexName === index);
+    const readers = [...this.placed.values()].filter((p) => p.component.kind === 'retriever' && p.component.backend === 'redis' && p.component.params.indexName === index);
     if (readers.length !== 1) {
       this.problems.add(component.id, component.label, readers.length === 0 ? `it writes index '${oneLine(String(index), 40)}', which no Redis retriever of the pipeline reads` : `${readers.length} retrievers read index '${oneLine(String(index), 40)}', each from its own Redis`, readers.length === 0 ? 'set the same indexName on the dataprep and the retriever it feeds' : 'give each retriever its own indexName and one dataprep each');
       return;
     }
     const reader = readers[0];
-    if (reader.p.node !== 'root') {
+    if (reader.node !== 'root') {
       this.problems.add(component.id, component.label, "GMC's router serves /dataprep only for a DataPrep step of its root node, and the retriever reading this index is inside a switch or ensemble", 'ingest through this node in Node-RED only (disable it for export), or move that retriever into the main chain');
       return;
     }
-    const embedding = this.embeddingOf.get(reader.id);
+    const embedding = this.embeddingOf.get(reader.component.id);
     const base = this.names.get(component.id);
     const svc = service(def.deploy.service);
     const config: Record<string, string> = { endpoint: svc.gmc?.endpoint ?? svc.path };
     for (const dep of def.deploy.dependencies) {
-      const owner = dep.sharedWith === 'retriever' ? reader.c : embedding;
-      const name = owner ? this.sharedService(owner, dep, reader.p.node) : undefined;
+      const owner = dep.sharedWith === 'retriever' ? reader.component : embedding;
+      const name = owner ? this.sharedService(owner, dep, reader.node) : undefined;
       if (!name) {
         this.problems.add(component.id, component.label, `GMC can only wire it to services in the same router node as its retriever, and the ${dep.sharedWith} it needs is elsewhere`, 'put the embedding and the retriever it feeds in the same branch');
         return;
@@ -267,18 +266,7 @@ class GmcBuilder {
       config[dep.gmcKey] = name;
     }
     if (!base || !svc.gmc) return;
-    this.push(reader.p.node, { name: svc.gmc.step[this.options.platform], internalService: { serviceName: base, config: sortedConfig(config), isDownstreamService: true } });
-  }
-
-  private componentById(id: string): Component | undefined {
-    const find = (stages: Stage[]): Component | undefined => {
-      for (const s of stages) {
-        const hit = s.type === 'component' ? (s.component.id === id ? s.component : undefined) : s.type === 'switch' ? s.branches.map((b) => find(b.stages)).find(Boolean) : s.branches.map(find).find(Boolean);
-        if (hit) return hit;
-      }
-      return undefined;
-    };
-    return find(this.plan.stages);
+    this.push(reader.node, { name: svc.gmc.step[this.options.platform], internalService: { serviceName: base, config: sortedConfig(config), isDownstreamService: true } });
   }
 }
 
