@@ -59,26 +59,33 @@ class Planner {
     return [...this.index.keys()].filter((id) => this.index.get(id)?.type !== 'component' || (this.index.get(id)?.node as Component).kind !== 'dataprep');
   }
 
+  /** Reports the first cycle found (iteratively: a long chain must not exhaust the call stack). */
   findCycle(): boolean {
     const state = new Map<string, 1 | 2>();
-    let found = false;
-    const visit = (id: string, path: string[]): void => {
-      state.set(id, 1);
-      for (const next of this.allOut(id)) {
-        if (found) return;
-        if (state.get(next) === 1) {
-          const cycle = [...path.slice(path.indexOf(next)), id, next].map((n) => oneLine(labelOf(this.index.get(n), n), 30));
-          const unique = cycle.filter((n, i) => i === 0 || n !== cycle[i - 1]);
-          this.add(next, `it is part of a cycle: ${unique.join(' -> ')}`, 'a pipeline runs once per request; remove the wire that leads back');
-          found = true;
-          return;
+    for (const root of this.routed()) {
+      if (state.has(root)) continue;
+      const path: string[] = [root];
+      const cursor: number[] = [0];
+      state.set(root, 1);
+      while (path.length > 0) {
+        const id = path[path.length - 1];
+        const next = this.allOut(id)[cursor[cursor.length - 1]++];
+        if (next === undefined) {
+          state.set(id, 2);
+          path.pop();
+          cursor.pop();
+        } else if (state.get(next) === 1) {
+          const cycle = [...path.slice(path.indexOf(next)), next].map((n) => oneLine(labelOf(this.index.get(n), n), 30));
+          this.add(next, `it is part of a cycle: ${cycle.join(' -> ')}`, 'a pipeline runs once per request; remove the wire that leads back');
+          return true;
+        } else if (!state.has(next)) {
+          state.set(next, 1);
+          path.push(next);
+          cursor.push(0);
         }
-        if (!state.has(next)) visit(next, [...path, id]);
       }
-      state.set(id, 2);
-    };
-    for (const id of this.routed()) if (!state.has(id) && !found) visit(id, []);
-    return found;
+    }
+    return false;
   }
 
   /** The first node, in breadth-first order from the first start, that every start reaches. */

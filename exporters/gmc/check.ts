@@ -71,6 +71,8 @@ function checkMetadata(cr: Json, errors: string[]): void {
 function checkNode(nodeName: string, node: RouterNode, nodeNames: string[], serviceOwners: Map<string, string>, errors: string[]): void {
   const steps = node.steps ?? [];
   const at = (i: number) => `spec.nodes.${nodeName}.steps[${i}]`;
+  const downstream = new Map(steps.filter((s) => s.internalService?.isDownstreamService === true).map((s) => [s.internalService?.serviceName, s]));
+  const firstExecuted = steps.findIndex((s) => !s.internalService?.isDownstreamService);
   steps.forEach((step, i) => {
     const name = step.name ?? '';
     if (!STEP_NAMES.includes(name)) errors.push(`${at(i)}.name '${name}' is not a step name GMC's webhook accepts`);
@@ -87,7 +89,7 @@ function checkNode(nodeName: string, node: RouterNode, nodeNames: string[], serv
       serviceOwners.set(serviceName, at(i));
       for (const [key, value] of Object.entries(svc.config ?? {})) {
         if (!DOWNSTREAM_KEYS.includes(key)) continue;
-        const target = steps.find((s) => s.internalService?.serviceName === value && s.internalService.isDownstreamService === true);
+        const target = downstream.get(value);
         if (!target) errors.push(`${at(i)}.internalService.config.${key} names '${value}', which is no downstream step of node ${nodeName}`);
         else if (!TEMPLATED_STEPS.includes(target.name ?? '')) errors.push(`${at(i)}.internalService.config.${key} names a '${target.name}' step, which GMC cannot resolve`);
       }
@@ -103,8 +105,7 @@ function checkNode(nodeName: string, node: RouterNode, nodeNames: string[], serv
       }
     }
     const executed = !svc?.isDownstreamService;
-    const firstExecuted = steps.findIndex((s) => !s.internalService?.isDownstreamService) === i;
-    if (node.routerType === 'Sequence' && executed && !firstExecuted && step.data !== '$response') {
+    if (node.routerType === 'Sequence' && executed && i !== firstExecuted && step.data !== '$response') {
       errors.push(`${at(i)} follows another step of a Sequence but does not take its response (data: $response)`);
     }
   });
