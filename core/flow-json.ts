@@ -5,7 +5,7 @@
  */
 import { Component, Edge, Endpoint, JoinRoute, Kind, ParamValue, PipelineGraph, SwitchRoute } from './model';
 import { backendsOf, findBackend } from './catalog';
-import { CONFIG_VERSION, nodeTypeSpec, ParamSpec } from './node-types';
+import { CONFIG_VERSION, DEFAULT_INDEX_NAME, nodeTypeSpec, ParamSpec } from './node-types';
 import { oneLine, ProblemList } from './problems';
 
 type RawNode = Record<string, unknown> & { id: string; type: string };
@@ -66,17 +66,12 @@ interface TabInfo {
   label: string;
 }
 
-function chooseTab(nodes: RawNode[], byId: Map<string, RawNode>, options: ImportOptions, problems: ProblemList): TabInfo | null {
-  const tabsWithStages = new Map<string, TabInfo>();
-  for (const node of nodes) {
-    if (!isServiceType(node.type) || node.d === true) continue;
-    const z = typeof node.z === 'string' ? node.z : '';
-    const tabNode = byId.get(z);
-    if (tabNode?.type === 'tab' && tabNode.disabled === true) continue;
-    const label = tabNode && typeof tabNode.label === 'string' ? tabNode.label : z;
-    tabsWithStages.set(z, { id: z, label });
-  }
-  const tabs = [...tabsWithStages.values()];
+function tabInfo(z: string, byId: Map<string, RawNode>): TabInfo {
+  const tabNode = byId.get(z);
+  return { id: z, label: tabNode && typeof tabNode.label === 'string' ? tabNode.label : z };
+}
+
+function chooseTab(tabs: TabInfo[], options: ImportOptions, problems: ProblemList): TabInfo | null {
   const list = tabs.map((t) => `'${oneLine(t.label, 40)}'`).join(', ');
   if (options.tab !== undefined) {
     const wanted = options.tab;
@@ -104,23 +99,27 @@ function chooseTab(nodes: RawNode[], byId: Map<string, RawNode>, options: Import
 
 /** Resolves wires through junctions and links to the nodes that really receive a message. */
 class WireResolver {
-  constructor(
-    private readonly byId: Map<string, RawNode>,
-    private readonly problems: ProblemList,
-  ) {}
+  /** Broken wiring found while resolving, by the node whose outputs were resolved. */
+  readonly faults = new Map<string, { message: string; fix: string }[]>();
+
+  constructor(private readonly byId: Map<string, RawNode>) {}
 
   outputs(node: RawNode): string[][] {
     const wires = Array.isArray(node.wires) ? node.wires : [];
-    return wires.map((port) => this.resolve(Array.isArray(port) ? port : [], node, new Set()));
+    return wires.map((port) => this.resolve(Array.isArray(port) ? port : [], node.id, new Set()));
   }
 
-  private resolve(targets: unknown[], from: RawNode, visiting: Set<string>): string[] {
+  private fault(origin: string, message: string, fix: string): void {
+    this.faults.set(origin, [...(this.faults.get(origin) ?? []), { message, fix }]);
+  }
+
+  private resolve(targets: unknown[], origin: string, visiting: Set<string>): string[] {
     const result: string[] = [];
     for (const target of targets) {
       if (typeof target !== 'string') continue;
       const node = this.byId.get(target);
       if (!node) {
-        this.problems.add(from.id, labelOf(from), `a wire leads to node ${oneLine(target, 40)}, which is not in the flow`, 'delete the wire or include that node in the export');
+        this.fault(origin, `a wire leads to node ${oneLine(target, 40)}, which is not in the flow`, 'delete the wire or include that node in the export');
         continue;
       }
       if (node.d === true || IGNORED_TYPES.has(node.type)) continue;
@@ -130,16 +129,16 @@ class WireResolver {
       }
       if (visiting.has(node.id)) continue;
       visiting.add(node.id);
-      const next = this.passThrough(node);
-      for (const id of this.resolve(next, node, visiting)) if (!result.includes(id)) result.push(id);
+      const next = this.passThrough(node, origin);
+      for (const id of this.resolve(next, origin, visiting)) if (!result.includes(id)) result.push(id);
     }
     return result;
   }
 
-  private passThrough(node: RawNode): unknown[] {
+  private passThrough(node: RawNode, origin: string): unknown[] {
     if (node.type === 'link out') {
       if (node.mode === 'return') {
-        this.problems.add(node.id, labelOf(node), "a 'return' link out has no fixed target", 'use link out in "send to all connected link nodes" mode');
+        this.fault(origin, `its wire reaches a 'return' link out (${oneLine(labelOf(node), 40)}), which has no fixed target`, 'use link out in "send to all connected link nodes" mode');
         return [];
       }
       return Array.isArray(node.links) ? node.links : [];
@@ -320,19 +319,39 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
   const nodes = nodeArray(input, problems);
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const graph: PipelineGraph = { name: '', components: [], switches: [], joins: [], entries: [], exits: [], edges: [] };
-  const tab = chooseTab(nodes, byId, options, problems);
-  if (!tab) return { graph, problems };
-  graph.name = tab.label;
-
-  const resolver = new WireResolver(byId, problems);
-  const live = nodes.filter((n) => n.d !== true && !IGNORED_TYPES.has(n.type) && !TRANSPARENT_TYPES.has(n.type));
+  const onDisabledTab = (n: RawNode) => byId.get(String(n.z))?.type === 'tab' && byId.get(String(n.z))?.disabled === true;
+  const live = nodes.filter((n) => n.d !== true && !onDisabledTab(n) && !IGNORED_TYPES.has(n.type) && !TRANSPARENT_TYPES.has(n.type));
+  const resolver = new WireResolver(byId);
   const outs = new Map<string, string[][]>();
   for (const node of live) outs.set(node.id, resolver.outputs(node));
 
-  const seeds = live.filter((n) => n.z === tab.id && isServiceType(n.type) && n.type !== 'opea-dataprep');
-  const members = pipelineNodes(seeds, byId, outs);
-  // Dataprep nodes of the tab are side services: deployed beside the pipeline, never routed.
-  for (const node of live) if (node.z === tab.id && node.type === 'opea-dataprep') members.add(node.id);
+  // Each connected set of stages is one pipeline, at home on the tab of its http in (else of its first stage).
+  const groups: { tab: TabInfo; members: Set<string> }[] = [];
+  const grouped = new Set<string>();
+  for (const seed of live) {
+    if (!isServiceType(seed.type) || seed.type === 'opea-dataprep' || grouped.has(seed.id)) continue;
+    const group = pipelineNodes([seed], byId, outs);
+    group.forEach((id) => grouped.add(id));
+    const entry = [...group].map((id) => byId.get(id) as RawNode).find((n) => n.type === 'http in');
+    groups.push({ tab: tabInfo(String((entry ?? seed).z ?? ''), byId), members: group });
+  }
+  const candidates = [...new Map(groups.map((g) => [g.tab.id, g.tab])).values()];
+  const tab = chooseTab(candidates, options, problems);
+  if (!tab) return { graph, problems };
+  graph.name = tab.label;
+
+  const members = new Set(groups.filter((g) => g.tab.id === tab.id).flatMap((g) => [...g.members]));
+  // Dataprep nodes are side services, deployed beside the pipeline and never routed: those of the
+  // tab, and those anywhere that write an index a retriever of this pipeline reads.
+  const indexOf = (n: RawNode) => (typeof n.indexName === 'string' && n.indexName !== '' ? n.indexName : DEFAULT_INDEX_NAME);
+  const readIndexes = new Set([...members].map((id) => byId.get(id) as RawNode).filter((n) => n.type === 'opea-retriever').map(indexOf));
+  for (const node of live) {
+    if (node.type === 'opea-dataprep' && (node.z === tab.id || readIndexes.has(indexOf(node)))) members.add(node.id);
+  }
+  for (const id of members) {
+    const node = byId.get(id) as RawNode;
+    for (const f of resolver.faults.get(id) ?? []) problems.add(id, labelOf(node), f.message, f.fix);
+  }
 
   const fanIn = new Map<string, number>();
   for (const id of members) {

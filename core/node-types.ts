@@ -7,6 +7,9 @@ import { Kind, ParamValue } from './model';
 /** The config version this release writes and reads; flows saved by a newer release are refused. */
 export const CONFIG_VERSION = 1;
 
+/** The vector index OPEA's retriever and dataprep use unless told otherwise (Redis INDEX_NAME). */
+export const DEFAULT_INDEX_NAME = 'rag-redis';
+
 export interface ParamSpec {
   key: string;
   type: 'int' | 'number' | 'boolean' | 'string' | 'enum';
@@ -58,7 +61,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       num('scoreThreshold', 0.2, 0, 1, 'minimum similarity for similarity_score_threshold'),
       int('fetchK', 20, 1, 'candidates fetched before MMR re-selection', 10000),
       num('lambdaMult', 0.5, 0, 1, 'MMR diversity: 0 most diverse, 1 most relevant'),
-      str('indexName', 'rag-redis', 'vector index to search (Redis INDEX_NAME); dataprep writing the same index feeds it'),
+      str('indexName', DEFAULT_INDEX_NAME, 'vector index to search (Redis INDEX_NAME); dataprep writing the same index feeds it'),
     ],
   },
   {
@@ -97,7 +100,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
     params: [
       int('chunkSize', 1500, 1, 'characters per chunk', 1_000_000),
       int('chunkOverlap', 100, 0, 'characters shared by neighbouring chunks', 1_000_000),
-      str('indexName', 'rag-redis', 'vector index to write (Redis INDEX_NAME)'),
+      str('indexName', DEFAULT_INDEX_NAME, 'vector index to write (Redis INDEX_NAME)'),
     ],
   },
 ];

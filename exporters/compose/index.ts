@@ -6,6 +6,7 @@
 import yaml from 'js-yaml';
 import { CHAIN_TAG, Image, ROUTER, ServiceDef, serviceByStep } from '../../core/catalog';
 import { Component, Platform } from '../../core/model';
+import { DEFAULT_INDEX_NAME } from '../../core/node-types';
 import { Bundle } from '../bundle';
 import { DOWNSTREAM_KEYS } from '../gmc/rules';
 import { checkComposeProject } from './check';
@@ -124,7 +125,7 @@ class ComposeBuilder {
         dependsOn[value] = this.condition(value);
       }
       for (const key of Object.keys(def.chain.env)) {
-        if (key === 'INDEX_NAME') environment[key] = literal(String(component?.params.indexName ?? 'rag-redis'));
+        if (key === 'INDEX_NAME') environment[key] = literal(String(component?.params.indexName ?? DEFAULT_INDEX_NAME));
         else if (key === 'HUGGINGFACEHUB_API_TOKEN') environment[key] = '${HF_TOKEN:-}';
       }
       this.services[name] = {

@@ -192,6 +192,17 @@ describe('GMC exporter', () => {
       assert.deepEqual(ours, withoutUi);
     });
 
+    it('finds the dataprep of an ingest tab that writes the index the query tab reads', () => {
+      const flow = exampleFlow('chatqna.json') as Flow;
+      const ingest = [
+        { id: 'ingest-tab', type: 'tab', label: 'Ingest' },
+        { id: 'dp', type: 'opea-dataprep', z: 'ingest-tab', name: 'dataprep', backend: 'redis', wires: [[]] },
+        { id: 'other', type: 'opea-dataprep', z: 'ingest-tab', name: 'elsewhere', backend: 'redis', indexName: 'another-index', wires: [[]] },
+      ];
+      const shape = gmcShape(onlyCr([...flow, ...ingest]));
+      assert.deepEqual(shape.steps.filter((s) => s.name === 'DataPrep').length, 1);
+    });
+
     it('refuses dataprep whose index no retriever reads', () => {
       const dp = { id: 'dp', type: 'opea-dataprep', z: TAB, name: 'dataprep', backend: 'redis', indexName: 'elsewhere', wires: [] };
       const { problems } = exportGmc([...chain(emb('e', ['r']), ret('r', ['out'])), dp]);
