@@ -5,7 +5,7 @@
  */
 import { Component, Edge, Endpoint, JoinRoute, Kind, ParamValue, PipelineGraph, SwitchRoute } from './model';
 import { backendsOf, findBackend } from './catalog';
-import { CONFIG_VERSION, DEFAULT_INDEX_NAME, nodeTypeSpec, ParamSpec } from './node-types';
+import { CONFIG_VERSION, DEFAULT_INDEX_NAME, nodeTypeSpec, NodeTypeSpec, ParamSpec } from './node-types';
 import { oneLine, ProblemList } from './problems';
 
 type RawNode = Record<string, unknown> & { id: string; type: string };
@@ -148,36 +148,35 @@ class WireResolver {
   }
 }
 
-function coerceParam(spec: ParamSpec, raw: unknown): ParamValue | string {
-  // Returns the value, or an error text (prefixed with '!') when it cannot be used.
-  if (raw === undefined || raw === null || raw === '') return spec.default;
+type Coerced = { value: ParamValue } | { error: string };
+
+function coerceParam(spec: ParamSpec, raw: unknown): Coerced {
+  if (raw === undefined || raw === null || raw === '') return { value: spec.default };
   switch (spec.type) {
     case 'boolean':
-      if (typeof raw === 'boolean') return raw;
-      if (raw === 'true' || raw === 'false') return raw === 'true';
-      return `!must be true or false`;
+      if (typeof raw === 'boolean') return { value: raw };
+      if (raw === 'true' || raw === 'false') return { value: raw === 'true' };
+      return { error: 'must be true or false' };
     case 'int':
     case 'number': {
       const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(value)) return `!must be a number`;
-      if (spec.type === 'int' && !Number.isInteger(value)) return `!must be a whole number`;
-      if (spec.min !== undefined && value < spec.min) return `!must be at least ${spec.min}`;
-      if (spec.max !== undefined && value > spec.max) return `!must be at most ${spec.max}`;
-      return value;
+      if (!Number.isFinite(value)) return { error: 'must be a number' };
+      if (spec.type === 'int' && !Number.isInteger(value)) return { error: 'must be a whole number' };
+      if (spec.min !== undefined && value < spec.min) return { error: `must be at least ${spec.min}` };
+      if (spec.max !== undefined && value > spec.max) return { error: `must be at most ${spec.max}` };
+      return { value };
     }
     case 'enum':
-      if (typeof raw === 'string' && spec.values?.includes(raw)) return raw;
-      return `!must be one of ${spec.values?.join(', ')}`;
+      if (typeof raw === 'string' && spec.values?.includes(raw)) return { value: raw };
+      return { error: `must be one of ${spec.values?.join(', ')}` };
     case 'string':
-      if (typeof raw !== 'string') return '!must be text';
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(raw)) return '!must be letters, digits, _ . : - (at most 128)';
-      return raw;
+      if (typeof raw !== 'string') return { error: 'must be text' };
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(raw)) return { error: 'must be letters, digits, _ . : - (at most 128)' };
+      return { value: raw };
   }
 }
 
-function toComponent(node: RawNode, byId: Map<string, RawNode>, problems: ProblemList): Component | null {
-  const spec = nodeTypeSpec(node.type);
-  if (!spec) return null;
+function toComponent(node: RawNode, spec: NodeTypeSpec, byId: Map<string, RawNode>, problems: ProblemList): Component {
   const label = labelOf(node);
   const kind: Kind = spec.kind;
   const fail = (message: string, fix: string) => problems.add(node.id, label, message, fix);
@@ -208,12 +207,9 @@ function toComponent(node: RawNode, byId: Map<string, RawNode>, problems: Proble
 
   const params: Record<string, ParamValue> = {};
   for (const p of spec.params) {
-    const value = coerceParam(p, node[p.key]);
-    if (typeof value === 'string' && value.startsWith('!')) {
-      fail(`${p.key} ${value.slice(1)}`, `fix ${p.key} (${p.doc})`);
-    } else {
-      params[p.key] = value;
-    }
+    const coerced = coerceParam(p, node[p.key]);
+    if ('error' in coerced) fail(`${p.key} ${coerced.error}`, `fix ${p.key} (${p.doc})`);
+    else params[p.key] = coerced.value;
   }
 
   let serverUrl: string | undefined;
@@ -254,7 +250,7 @@ export function parseSwitchProperty(property: string): { key: string; source: 'r
   return { key: match[2] ?? match[4], source: match[1] === 'payload' ? 'payload' : 'request' };
 }
 
-function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute | null {
+function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute {
   const label = labelOf(node);
   const before = problems.items.length;
   const property = typeof node.property === 'string' ? node.property : '';
@@ -363,9 +359,9 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
     if (!members.has(node.id)) continue;
     const label = labelOf(node);
     const z = String(node.z ?? '');
-    if (isServiceType(node.type)) {
-      const component = toComponent(node, byId, problems);
-      if (component) graph.components.push(component);
+    const spec = nodeTypeSpec(node.type);
+    if (spec) {
+      graph.components.push(toComponent(node, spec, byId, problems));
     } else if (node.type === 'http in') {
       const entry: Endpoint = { id: node.id, label, tab: z, path: typeof node.url === 'string' ? node.url : '' };
       if (node.method !== undefined && String(node.method).toLowerCase() !== 'post') {
@@ -375,8 +371,7 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
     } else if (node.type === 'http response') {
       graph.exits.push({ id: node.id, label, tab: z, path: '' });
     } else if (node.type === 'switch') {
-      const route = toSwitch(node, problems);
-      if (route) graph.switches.push(route);
+      graph.switches.push(toSwitch(node, problems));
     } else if (node.type === 'join') {
       graph.joins.push({ id: node.id, label, tab: z } satisfies JoinRoute);
     } else if (node.type === 'link call') {
