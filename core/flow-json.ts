@@ -258,7 +258,7 @@ function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute {
   if (!parsed) {
     problems.add(node.id, label, `it tests '${oneLine(property, 60)}', which is not a request property`, 'test msg.req.body.<key> (the original request, as GMC does) or msg.payload.<key> right after the entry');
   }
-  const rules = Array.isArray(node.rules) ? (node.rules as Record<string, unknown>[]) : [];
+  const rules: Record<string, unknown>[] = Array.isArray(node.rules) ? node.rules.map((r) => (r && typeof r === 'object' ? (r as Record<string, unknown>) : {})) : [];
   if (rules.length === 0) problems.add(node.id, label, 'it has no rules', 'add one "==" rule per branch');
   const values: string[] = [];
   rules.forEach((rule, i) => {

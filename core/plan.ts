@@ -101,7 +101,7 @@ class Planner {
       }
       return order;
     };
-    const [first, ...rest] = starts.map(reach);
+    const [first = [], ...rest] = starts.map(reach);
     const others = rest.map((r) => new Set(r));
     return first.find((id) => others.every((s) => s.has(id))) ?? null;
   }
@@ -172,7 +172,7 @@ class Planner {
               broken = true;
             }
           });
-          if (broken) return stages;
+          if (broken || ports.length === 0) return stages;
           const starts = ports.map((p) => p[0]);
           const meet = this.meetingPoint(starts);
           if (meet && this.index.get(meet)?.type === 'join') {

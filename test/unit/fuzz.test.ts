@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import yaml from 'js-yaml';
+import { loadPipeline } from '../../core/pipeline';
+import { ProblemList } from '../../core/problems';
+import { exportPipeline, TARGETS } from '../../exporters';
+import { exampleFlow } from '../support/reference';
+
+/** Seeded (mulberry32), so a failure reproduces from its iteration number. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const JUNK: unknown[] = [null, undefined, 0, -1, 1e308, NaN, true, '', ' ', '{{ x }}', 'a\nb', '"\'', 'x'.repeat(10_000), [], [[]], [null], {}, { a: 1 }, '__proto__', 'constructor', '$response', 'tei', 'redis', 'eq', 'custom'];
+
+describe('fuzzed flows', () => {
+  for (const file of ['chatqna.json', 'chatqna-switch.json']) {
+    it(`never crash import or export: 1000 seeded mutations of flows/${file}`, () => {
+      const base = exampleFlow(file) as Record<string, unknown>[];
+      let exported = 0;
+      for (let iteration = 0; iteration < 1000; iteration++) {
+        const next = random(iteration + 1);
+        const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
+        const flow = structuredClone(base);
+        for (let m = 0; m < 1 + Math.floor(next() * 3); m++) {
+          const node = pick(flow);
+          const keys = Object.keys(node);
+          const key = next() < 0.8 ? pick(keys) : pick(['rules', 'wires', 'links', 'mode', 'count', 'property', 'propertyType', 'server', 'externalUrl', 'configVersion']);
+          node[key] = pick(JUNK);
+        }
+        try {
+          const { pipeline, problems } = loadPipeline(flow);
+          if (!problems.empty) continue;
+          const exportProblems = new ProblemList();
+          const bundle = exportPipeline(pipeline, TARGETS, { platform: 'xeon' }, exportProblems);
+          if (!bundle) continue;
+          exported += 1;
+          for (const [path, text] of Object.entries(bundle)) if (path.endsWith('.yaml')) yaml.load(text);
+        } catch (err) {
+          assert.fail(`iteration ${iteration}: ${(err as Error).stack}`);
+        }
+      }
+      assert.ok(exported > 0, 'some mutations stay exportable');
+    });
+  }
+});
