@@ -12,14 +12,14 @@ import { writeBundle } from '../exporters/bundle';
 import { exportPipeline, Target, TARGETS } from '../exporters';
 
 const USAGE = `Usage:
-  opea-flow validate FLOW [--tab TAB] [--target gmc|compose|all]
-  opea-flow export FLOW --target gmc|compose|all --out DIR [--name NAME] [--namespace NS]
+  opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all]
+  opea-flow export FLOW --target gmc|compose|ansible|all --out DIR [--name NAME] [--namespace NS]
                    [--platform xeon|gaudi|nvidia] [--tab TAB]
 
 FLOW is Node-RED flow JSON: the editor's export, a flows file or {"flows": [...]}.
 validate exits 0 when the flow is a valid pipeline (and exportable to --target, if given),
-2 with one line per problem. export writes DIR/gmc/<name>.yaml and DIR/compose/ and exits 2
-with nothing written when the flow has problems.`;
+2 with one line per problem. export writes DIR/gmc/<name>.yaml, DIR/compose/ and DIR/ansible/
+(as --target asks) and exits 2 with nothing written when the flow has problems.`;
 
 class UsageError extends Error {}
 

@@ -4,10 +4,11 @@ import { Pipeline } from '../core/pipeline';
 import { planComponents } from '../core/plan';
 import { ProblemList } from '../core/problems';
 import { Bundle } from './bundle';
+import { ansibleBundle } from './ansible';
 import { composeBundle } from './compose';
 import { buildGmConnector, defaultCrName, gmcBundle } from './gmc';
 
-export const TARGETS = ['gmc', 'compose'] as const;
+export const TARGETS = ['gmc', 'compose', 'ansible'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface ExportOptions {
@@ -26,8 +27,14 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
   // Every target routes the same GMConnector: GMC applies it, compose runs it in GMC's router.
   const cr = buildGmConnector(pipeline.plan, pipeline.names, { name, namespace: options.namespace ?? name, platform: options.platform }, problems);
   if (!cr || !problems.empty) return null;
+  const gmc = gmcBundle(cr);
+  const compose = targets.includes('compose') || targets.includes('ansible') ? composeBundle(cr, planComponents(pipeline.plan), pipeline.names, options.platform) : undefined;
   const bundle: Bundle = {};
-  if (targets.includes('gmc')) Object.assign(bundle, gmcBundle(cr));
-  if (targets.includes('compose')) Object.assign(bundle, composeBundle(cr, planComponents(pipeline.plan), pipeline.names, options.platform).bundle);
+  if (targets.includes('gmc')) Object.assign(bundle, gmc);
+  if (targets.includes('compose') && compose) Object.assign(bundle, compose.bundle);
+  if (targets.includes('ansible') && compose) {
+    const namespace = (cr.metadata as { namespace: string }).namespace;
+    Object.assign(bundle, ansibleBundle({ name, namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env }));
+  }
   return bundle;
 }
