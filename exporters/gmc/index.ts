@@ -3,6 +3,7 @@ import yaml from 'js-yaml';
 import { backendsOf, Dependency, findBackend, service } from '../../core/catalog';
 import { Component, Platform } from '../../core/model';
 import { isDnsLabel, toK8sName } from '../../core/names';
+import { DEFAULT_INDEX_NAME } from '../../core/node-types';
 import { Plan, Stage } from '../../core/plan';
 import { oneLine, ProblemList } from '../../core/problems';
 import { Bundle } from '../bundle';
@@ -202,7 +203,7 @@ class GmcBuilder {
       this.problems.add(component.id, component.label, `GMC has no step for ${svc.title}`, 'choose another backend');
       return [];
     }
-    const config: Record<string, string> = {};
+    const config: Record<string, string> = indexConfig(component);
     if (gmc.endpoint) config.endpoint = gmc.endpoint;
     const deps: Step[] = [];
     const services = new Map<string, string>();
@@ -255,7 +256,7 @@ class GmcBuilder {
     const embedding = this.embeddingOf.get(reader.component.id);
     const base = this.names.get(component.id);
     const svc = service(def.deploy.service);
-    const config: Record<string, string> = { endpoint: svc.gmc?.endpoint ?? svc.path };
+    const config: Record<string, string> = { endpoint: svc.gmc?.endpoint ?? svc.path, ...indexConfig(component) };
     for (const dep of def.deploy.dependencies) {
       const owner = dep.sharedWith === 'retriever' ? reader.component : embedding;
       const name = owner ? this.sharedService(owner, dep, reader.node) : undefined;
@@ -272,6 +273,12 @@ class GmcBuilder {
 
 function deployable(component: Component): string {
   return backendsOf(component.kind).filter((b) => b.deploy.type === 'service').map((b) => b.backend).join(', ');
+}
+
+/** A vector index other than OPEA's default is passed on, or the templates would use theirs. */
+function indexConfig(component: Component): Record<string, string> {
+  const index = component.params.indexName;
+  return typeof index === 'string' && index !== DEFAULT_INDEX_NAME ? { INDEX_NAME: index } : {};
 }
 
 function withData(step: Step): Step {

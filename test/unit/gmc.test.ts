@@ -74,6 +74,13 @@ describe('GMC exporter', () => {
         assert.ok(text.includes(`"MODEL_ID":"${model}"`), model);
       }
     });
+
+    it('passes a vector index other than the default to the retriever as INDEX_NAME', () => {
+      const text = JSON.stringify(onlyCr(exampleFlow('chatqna-switch.json')));
+      assert.ok(text.includes('"INDEX_NAME":"rag-redis-large"'));
+      assert.ok(text.includes('"INDEX_NAME":"rag-redis-small"'));
+      assert.ok(!JSON.stringify(onlyCr(exampleFlow('chatqna.json'))).includes('INDEX_NAME'));
+    });
   });
 
   describe('output', () => {
