@@ -4,7 +4,9 @@
  * Exit codes: 0 done, 2 the input has problems (nothing written), 1 internal error.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { toNodeRedFlow } from '../core/importers';
 import { loadPipeline } from '../core/pipeline';
 import { PLATFORMS, Platform } from '../core/model';
 import { formatProblem, oneLine, ProblemList } from '../core/problems';
@@ -15,15 +17,18 @@ const USAGE = `Usage:
   opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all]
   opea-flow export FLOW --target gmc|compose|ansible|all --out DIR [--name NAME] [--namespace NS]
                    [--platform xeon|gaudi|nvidia] [--tab TAB]
+  opea-flow import FILE --out FLOW.json
 
-FLOW is Node-RED flow JSON: the editor's export, a flows file or {"flows": [...]}.
+FLOW is Node-RED flow JSON (the editor's export, a flows file or {"flows": [...]}), a Flowise or
+GenAI Studio chatflow, or a GMConnector CR; import converts any of them to Node-RED flow JSON.
 validate exits 0 when the flow is a valid pipeline (and exportable to --target, if given),
 2 with one line per problem. export writes DIR/gmc/<name>.yaml, DIR/compose/ and DIR/ansible/
 (as --target asks) and exits 2 with nothing written when the flow has problems.`;
 
 class UsageError extends Error {}
 
-function readFlow(file: string, problems: ProblemList): unknown {
+/** Reads any supported format (Node-RED, Flowise/GenAI Studio, GMConnector) as Node-RED flow JSON. */
+function readFlow(file: string, problems: ProblemList): unknown[] | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -31,12 +36,9 @@ function readFlow(file: string, problems: ProblemList): unknown {
     problems.add('', file, `cannot read the flow file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path');
     return undefined;
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    problems.add('', file, `the flow file is not JSON: ${oneLine((err as Error).message, 120)}`, 'export the flow again from the editor (Export > JSON)');
-    return undefined;
-  }
+  const converted = toNodeRedFlow(text, path.basename(file));
+  problems.items.push(...converted.problems.items);
+  return converted.flow ?? undefined;
 }
 
 function targetsOf(value: string | undefined, required: boolean): readonly Target[] {
@@ -58,6 +60,21 @@ function platformOf(value: string | undefined): Platform {
 function report(problems: ProblemList): number {
   for (const p of problems.items) process.stderr.write(`${formatProblem(p)}\n`);
   return 2;
+}
+
+/** Writes the Node-RED flow JSON of any supported file, after checking it imports as a pipeline. */
+function importCommand(file: string, out: string | undefined): number {
+  if (!out) throw new UsageError('--out is required');
+  const problems = new ProblemList();
+  const flow = readFlow(file, problems);
+  if (!flow || !problems.empty) return report(problems);
+  const loaded = loadPipeline(flow);
+  if (!loaded.problems.empty) return report(loaded.problems);
+  const temp = `${out}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, `${JSON.stringify(flow, null, 2)}\n`);
+  fs.renameSync(temp, out);
+  process.stdout.write(`${out}\n`);
+  return 0;
 }
 
 export function main(argv: string[]): number {
@@ -93,9 +110,10 @@ export function main(argv: string[]): number {
     return values.help ? 0 : 2;
   }
   try {
-    if (command !== 'validate' && command !== 'export') throw new UsageError(`unknown command '${command}'`);
+    if (!['validate', 'export', 'import'].includes(command)) throw new UsageError(`unknown command '${command}'`);
     if (!file) throw new UsageError('FLOW is missing');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    if (command === 'import') return importCommand(file, values.out);
     const targets = targetsOf(values.target, command === 'export');
     const platform = platformOf(values.platform);
     if (command === 'export' && !values.out) throw new UsageError('--out is required');

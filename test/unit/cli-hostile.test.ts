@@ -94,7 +94,7 @@ describe('opea-flow CLI', () => {
     fs.writeFileSync(path.join(dir, 'bad.json'), '{"flows": [');
     const bad = run(['validate', path.join(dir, 'bad.json')]);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /the flow file is not JSON/);
+    assert.match(bad.stderr, /^flow \(bad.json\): the file is neither JSON nor YAML: .* — give a Node-RED flow/);
   });
 
   describe('hostile flows never crash and never break a YAML file', () => {
