@@ -129,6 +129,7 @@ class Planner {
           return stages;
         }
         const branches = next.map((start) => this.sequence(from, [start], meet, new Set(upstream), needsExit));
+        for (const branch of branches) kindsOf(branch).forEach((k) => upstream.add(k));
         stages.push({ type: 'ensemble', join: join.node as JoinRoute, branches });
         from = meet;
         next = this.out(meet);
@@ -183,7 +184,7 @@ class Planner {
             value: route.values[i],
             stages: this.sequence(id, [start], meet, new Set(upstream), needsExit),
           }));
-          for (const branch of branches) for (const stage of branch.stages) if (stage.type === 'component') upstream.add(stage.component.kind);
+          for (const branch of branches) kindsOf(branch.stages).forEach((k) => upstream.add(k));
           stages.push({ type: 'switch', route, branches });
           from = id;
           next = meet ? [meet] : [];
@@ -241,6 +242,10 @@ class Planner {
     }
     return plan;
   }
+}
+
+function kindsOf(stages: Stage[]): Kind[] {
+  return stages.flatMap((s) => (s.type === 'component' ? [s.component.kind] : s.type === 'switch' ? s.branches.flatMap((b) => kindsOf(b.stages)) : s.branches.flatMap(kindsOf)));
 }
 
 function hasJoin(stage: Stage, id: string): boolean {

@@ -107,6 +107,47 @@ describe('importers', () => {
     });
   });
 
+  describe('OPEA pipeline YAML -> flow', () => {
+    const rag = [
+      'opea_micro_services:',
+      '  embedding: {endpoint: /v1/embeddings, port: 6000}',
+      '  retrieval: {endpoint: /v1/retrieval, port: 7000}',
+      '  reranking: {endpoint: /v1/reranking, port: 8000}',
+      '  llm: {endpoint: /v1/chat/completions, port: 9000}',
+      '  dataprep: {endpoint: "http://localhost:5000/v1/dataprep"}',
+      'opea_mega_service:',
+      '  port: 8080',
+      '  mega_flow:',
+      '    - embedding >> retrieval >> reranking >> llm',
+      '    - dataprep',
+    ].join('\n');
+
+    it("reads the deployment RFC's ChatQnA example as a chain plus an ingest dataprep, exportable to every target", () => {
+      const { flow, format, problems } = toNodeRedFlow(rag, 'rag.yaml');
+      assert.equal(format, 'opea-yaml');
+      assert.deepEqual(problems.items, []);
+      const { pipeline } = loadPipeline(flow);
+      assert.deepEqual(pipeline.graph.components.map((c) => `${c.name}:${c.kind}/${c.backend}`), ['embedding:embedding/opea', 'retrieval:retriever/redis', 'reranking:rerank/opea', 'llm:llm/opea', 'dataprep:dataprep/redis']);
+      const bundle = exportFlow(flow, TARGETS);
+      assert.deepEqual(gmcShape(yaml.load(bundle['gmc/rt.yaml']) as Record<string, unknown>).steps.map((s) => s.name), ['Embedding', 'TeiEmbedding', 'Retriever', 'VectorDB', 'Reranking', 'TeiReranking', 'Llm', 'Tgi', 'DataPrep']);
+    });
+
+    it('turns a parallel group into a fan-out gathered by a join', () => {
+      const text = rag.replace('embedding >> retrieval >> reranking >> llm', 'embedding >> (retrieval, llm) >> reranking').replace('    - dataprep', '');
+      const { pipeline, problems } = loadPipeline(toNodeRedFlow(text, 'p.yaml').flow);
+      assert.deepEqual(problems.items.map(formatProblem), []);
+      assert.deepEqual(pipeline.plan.stages.map((s) => s.type), ['component', 'ensemble', 'component']);
+    });
+
+    it('names services it cannot map and flows over undefined services', () => {
+      const text = rag.replace('- dataprep', '- dataprep >> websearch');
+      assert.deepEqual(toNodeRedFlow(text, 'p.yaml').problems.items.map((p) => p.message), [
+        "service 'websearch' is none of embedding, retrieval, reranking, llm, guardrail, dataprep",
+        'mega_flow names a service that opea_micro_services does not define',
+      ]);
+    });
+  });
+
   describe('robustness', () => {
     it('refuses what it cannot read, with a clear problem and no crash', () => {
       const cases: [string, RegExp][] = [
