@@ -8,22 +8,10 @@ import { findBackend } from '../catalog';
 import { Kind } from '../model';
 import { DEFAULT_INDEX_NAME } from '../node-types';
 import { oneLine, ProblemList } from '../problems';
+import { GmcRouterNode as RouterNode, GmcStep as Step } from '../gmc-shape';
 
 type Json = Record<string, unknown>;
 type FlowNode = Json & { id: string; type: string; wires?: string[][] };
-
-interface Step {
-  name?: string;
-  nodeName?: string;
-  condition?: string;
-  externalService?: string;
-  internalService?: { serviceName?: string; config?: Record<string, string>; isDownstreamService?: boolean };
-}
-
-interface RouterNode {
-  routerType?: string;
-  steps?: Step[];
-}
 
 /** What each GMC step deploys, as one of our node types, with the key naming its model server. */
 const STEP_KINDS: Record<string, { type: string; kind: Kind; backend: string; modelKey?: string }> = {

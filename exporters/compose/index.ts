@@ -10,16 +10,12 @@ import { DEFAULT_INDEX_NAME } from '../../core/node-types';
 import { Bundle } from '../bundle';
 import { DOWNSTREAM_KEYS } from '../gmc/rules';
 import { checkComposeProject } from './check';
+import { GmcStep } from '../../core/gmc-shape';
 
 type Json = Record<string, unknown>;
 
-interface Step {
-  name: string;
-  nodeName?: string;
-  externalService?: string;
-  serviceUrl?: string;
-  internalService?: { serviceName: string; config?: Record<string, string>; isDownstreamService?: boolean };
-}
+/** A step of a GMConnector our GMC exporter built: every step and every service has its name. */
+type Step = GmcStep & { name: string; internalService?: NonNullable<GmcStep['internalService']> & { serviceName: string } };
 
 export interface ComposeEnvVar {
   name: string;

@@ -8,6 +8,7 @@ import Ajv, { ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
 import { isDnsLabel } from '../../core/names';
 import { CONDITION_KEY, CONDITION_VALUE, DOWNSTREAM_KEYS, STEP_NAMES, TEMPLATED_STEPS } from './rules';
+import { GmcRouterNode as RouterNode } from '../../core/gmc-shape';
 
 const CRD_FILE = path.join(__dirname, '..', '..', '..', 'exporters', 'gmc', 'crd', 'gmc.opea.io_gmconnectors.yaml');
 
@@ -37,20 +38,6 @@ function crdValidator(): ValidateFunction {
     validator = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema as object);
   }
   return validator;
-}
-
-interface Step {
-  name?: string;
-  nodeName?: string;
-  data?: string;
-  condition?: string;
-  externalService?: string;
-  internalService?: { serviceName?: string; config?: Record<string, string>; isDownstreamService?: boolean };
-}
-
-interface RouterNode {
-  routerType?: string;
-  steps?: Step[];
 }
 
 function checkMetadata(cr: Json, errors: string[]): void {

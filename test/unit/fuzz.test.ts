@@ -4,17 +4,8 @@ import { loadPipeline } from '../../core/pipeline';
 import { ProblemList } from '../../core/problems';
 import { exportPipeline, TARGETS } from '../../exporters';
 import { exampleFlow } from '../support/reference';
+import { seededRandom } from '../support/random';
 
-/** Seeded (mulberry32), so a failure reproduces from its iteration number. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JUNK: unknown[] = [null, undefined, 0, -1, 1e308, NaN, true, '', ' ', '{{ x }}', 'a\nb', '"\'', 'x'.repeat(10_000), [], [[]], [null], {}, { a: 1 }, '__proto__', 'constructor', '$response', 'tei', 'redis', 'eq', 'custom'];
 
@@ -24,7 +15,7 @@ describe('fuzzed flows', () => {
       const base = exampleFlow(file) as Record<string, unknown>[];
       let exported = 0;
       for (let iteration = 0; iteration < 1000; iteration++) {
-        const next = random(iteration + 1);
+        const next = seededRandom(iteration + 1);
         const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
         const flow = structuredClone(base);
         for (let m = 0; m < 1 + Math.floor(next() * 3); m++) {

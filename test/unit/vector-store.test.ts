@@ -3,21 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { VectorStore } from '../../core/embedded/vector-store';
-
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+import { seededRandom } from '../support/random';
 
 function vectors(n: number, dim: number, seed = 1): number[][] {
-  const next = random(seed);
-  return Array.from({ length: n }, () => Array.from({ length: dim }, next));
+  const next = seededRandom(seed);
+  const centred = () => next() - 0.5;
+  return Array.from({ length: n }, () => Array.from({ length: dim }, centred));
 }
 
 function cosine(a: number[], b: number[]): number {
