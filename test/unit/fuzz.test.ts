@@ -6,7 +6,6 @@ import { exportPipeline, TARGETS } from '../../exporters';
 import { exampleFlow } from '../support/reference';
 import { seededRandom } from '../support/random';
 
-
 const JUNK: unknown[] = [null, undefined, 0, -1, 1e308, NaN, true, '', ' ', '{{ x }}', 'a\nb', '"\'', 'x'.repeat(10_000), [], [[]], [null], {}, { a: 1 }, '__proto__', 'constructor', '$response', 'tei', 'redis', 'eq', 'custom'];
 
 describe('fuzzed flows', () => {
