@@ -1,202 +1,162 @@
 /**
  * The Ansible bundle: an inventory, site.yml and roles that stand up the compose project on docker
- * hosts and apply the GMConnector on Kubernetes. Every file is built as an object and dumped; every
- * value that comes from the flow is `!unsafe`; no secret is written, they come from the controller's
- * environment at run time.
+ * hosts and apply the GMConnector on Kubernetes. Every YAML file is built as an object and dumped;
+ * every value that comes from the flow is `!unsafe`; no secret is written: secrets come from the
+ * controller's environment when the play runs.
  */
-import { Platform } from '../../core/model';
+import yaml from 'js-yaml';
 import { Bundle } from '../bundle';
-import { ComposeEnvVar } from '../compose';
+import { ansibleReadme } from './readme';
+import {
+  composeAppDefaults, composeAppPreflight, composeAppTasks, composeAppVars, CR_FILE, dockerHostDefaults, dockerHostTasks, EnvEntry,
+  gmcPipelineDefaults, gmcPipelineTasks, gmcPipelineVars,
+} from './roles';
 import { ansibleYaml, unsafe } from './yaml';
 
-export interface AnsibleInput {
+export interface AnsibleEnvVar {
   name: string;
-  namespace: string;
-  platform: Platform;
-  /** Files of the other targets as the bundle holds them (gmc/<name>.yaml, compose/...). */
-  files: Bundle;
-  composeEnv: ComposeEnvVar[];
+  secret: boolean;
+  required: boolean;
+  /** Value for a non-secret when the controller's environment does not set it. */
+  default?: string;
 }
 
-/** Collections the roles use, pinned to releases that have every module and option used. */
+export interface AnsibleInput {
+  /** Pipeline name, already a DNS-1123 label. */
+  name: string;
+  /** Kubernetes namespace, a DNS-1123 label. */
+  namespace: string;
+  platform: 'xeon' | 'gaudi' | 'nvidia';
+  /** Files of the other targets as the bundle holds them ('gmc/<name>.yaml', 'compose/compose.yaml', ...). Either may be absent. */
+  files: Bundle;
+  /** Variables the compose project reads (from its .env.example): names and flags, never values of secrets. */
+  composeEnv: AnsibleEnvVar[];
+}
+
+/**
+ * Collections the roles use, pinned to the newest releases that still support ansible-core 2.14
+ * (Debian 12's): community.docker 3.13.x has docker_compose_v2 (3.6.0) with wait/wait_timeout
+ * (3.8.0); kubernetes.core 3.3.x has server_side_apply (2.3.0). Both also run on newer ansible-core.
+ */
 export const COLLECTIONS = [
-  { name: 'community.docker', version: '3.13.3' },
-  { name: 'kubernetes.core', version: '2.4.0' },
+  { name: 'community.docker', version: '3.13.10' },
+  { name: 'kubernetes.core', version: '3.3.1' },
 ] as const;
 
-/** How long compose may take to pull images and bring every service to healthy (model downloads). */
-const COMPOSE_WAIT_SECONDS = 1800;
+/** ansible-core the bundle is checked with and needs at least (Debian 12 ships 2.14). */
+export const MIN_ANSIBLE_CORE = '2.14';
 
-const task = (name: string, module: string, args: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ name, [module]: args, ...extra });
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Files of the compose export that the hosts need (the README and the example stay in the bundle). */
+const COMPOSE_DOCS = new Set(['README.md', '.env.example']);
 
-function dockerHostTasks(): unknown[] {
-  return [
-    task('Check the docker host runs Debian or Ubuntu', 'ansible.builtin.assert', {
-      that: ["ansible_facts['distribution'] in ['Debian', 'Ubuntu']"],
-      fail_msg: "The docker_host role installs Docker from Docker's apt repository for Debian and Ubuntu only.",
-    }),
-    task('Install the packages the Docker repository needs', 'ansible.builtin.apt', { name: ['ca-certificates', 'curl'], state: 'present', update_cache: true }, { become: true }),
-    task('Create the apt keyring folder', 'ansible.builtin.file', { path: '/etc/apt/keyrings', state: 'directory', mode: '0755' }, { become: true }),
-    task("Download Docker's apt signing key", 'ansible.builtin.get_url', {
-      url: "https://download.docker.com/linux/{{ ansible_facts['distribution'] | lower }}/gpg",
-      dest: '/etc/apt/keyrings/docker.asc',
-      mode: '0644',
-    }, { become: true }),
-    task("Add Docker's apt repository", 'ansible.builtin.apt_repository', {
-      repo: "deb [arch={{ docker_host_arch[ansible_facts['architecture']] | default(ansible_facts['architecture']) }} signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/{{ ansible_facts['distribution'] | lower }} {{ ansible_facts['distribution_release'] }} stable",
-      filename: 'docker',
-      state: 'present',
-    }, { become: true }),
-    task('Install Docker Engine and the compose plugin', 'ansible.builtin.apt', {
-      name: ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'],
-      state: 'present',
-      update_cache: true,
-    }, { become: true }),
-    task('Start Docker now and at boot', 'ansible.builtin.service', { name: 'docker', state: 'started', enabled: true }, { become: true }),
-  ];
-}
-
-function composeAppTasks(): unknown[] {
-  return [
-    task('Check the required secrets are set in the controller environment', 'ansible.builtin.assert', {
-      that: ["lookup('ansible.builtin.env', item.name) | length > 0"],
-      fail_msg: 'Set {{ item.name }} in the environment of ansible-playbook: the compose project needs it.',
-      quiet: true,
-    }, { loop: "{{ compose_app_env | selectattr('required') | list }}", loop_control: { label: '{{ item.name }}' } }),
-    task('Create the project folder', 'ansible.builtin.file', { path: '{{ compose_app_dir }}', state: 'directory', mode: '0755' }, { become: true }),
-    task('Copy the compose project', 'ansible.builtin.copy', { src: 'compose.yaml', dest: '{{ compose_app_dir }}/compose.yaml', mode: '0644' }, { become: true }),
-    task('Write the project environment from the controller environment', 'ansible.builtin.copy', {
-      dest: '{{ compose_app_dir }}/.env',
-      mode: '0600',
-      content: "{% for item in compose_app_env %}{{ item.name }}={{ lookup('ansible.builtin.env', item.name, default=item.default) }}\n{% endfor %}",
-    }, { become: true, no_log: true }),
-    task('Start the project and wait until every service is healthy', 'community.docker.docker_compose_v2', {
-      project_src: '{{ compose_app_dir }}',
-      state: 'present',
-      pull: 'missing',
-      wait: true,
-      // A literal, not a variable: ansible-lint validates module arguments only when none is templated.
-      wait_timeout: COMPOSE_WAIT_SECONDS,
-    }, { become: true }),
-  ];
-}
-
-function gmcPipelineTasks(crFile: string): unknown[] {
-  return [
-    task('Check where the GMC manifests are', 'ansible.builtin.assert', {
-      that: ["gmc_pipeline_install_manifest | length > 0"],
-      fail_msg: 'gmc_pipeline_install_gmc is true: set gmc_pipeline_install_manifest to the GMC install manifest on the controller (GenAIInfra microservices-connector).',
-    }, { when: 'gmc_pipeline_install_gmc | bool' }),
-    task('Install GMC', 'kubernetes.core.k8s', { src: '{{ gmc_pipeline_install_manifest }}', state: 'present', apply: true }, { when: 'gmc_pipeline_install_gmc | bool' }),
-    task('Create the namespace', 'kubernetes.core.k8s', { api_version: 'v1', kind: 'Namespace', name: '{{ gmc_pipeline_namespace }}', state: 'present' }),
-    task('Store the Hugging Face token from the controller environment as a Secret', 'kubernetes.core.k8s', {
-      state: 'present',
-      definition: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: { name: '{{ gmc_pipeline_token_secret }}', namespace: '{{ gmc_pipeline_namespace }}' },
-        stringData: { HF_TOKEN: "{{ lookup('ansible.builtin.env', 'HF_TOKEN') }}" },
-      },
-    }, { no_log: true, when: "lookup('ansible.builtin.env', 'HF_TOKEN') | length > 0" }),
-    task('Apply the GMConnector (server-side apply)', 'kubernetes.core.k8s', {
-      src: `{{ role_path }}/files/${crFile}`,
-      namespace: '{{ gmc_pipeline_namespace }}',
-      state: 'present',
-      apply: true,
-      server_side_apply: { field_manager: 'node-red-contrib-opea', force_conflicts: true },
-    }),
-    task('Wait until GMC reports every service of the pipeline ready', 'kubernetes.core.k8s_info', {
-      api_version: 'gmc.opea.io/v1alpha3',
-      kind: 'GMConnector',
-      name: '{{ gmc_pipeline_name }}',
-      namespace: '{{ gmc_pipeline_namespace }}',
-    }, {
-      register: 'gmc_pipeline_status',
-      // status.status is "<ready>/<external>/<total>"; the CR has no conditions to wait on.
-      vars: { gmc_pipeline_counts: "{{ (gmc_pipeline_status.resources[0].status.status | default('0/0/0')).split('/') | map('int') | list }}" },
-      until: 'gmc_pipeline_status.resources | length > 0 and gmc_pipeline_counts[2] > 0 and gmc_pipeline_counts[0] + gmc_pipeline_counts[1] == gmc_pipeline_counts[2]',
-      retries: '{{ gmc_pipeline_wait_retries }}',
-      delay: '{{ gmc_pipeline_wait_delay }}',
-    }),
-    task('Show where the pipeline answers', 'ansible.builtin.debug', { msg: "The pipeline answers at {{ gmc_pipeline_status.resources[0].status.accessUrl | default('(no accessUrl reported)') }}" }),
-  ];
-}
-
-function readme(input: AnsibleInput, hasCompose: boolean, hasGmc: boolean): string {
-  const required = input.composeEnv.filter((v) => v.required).map((v) => v.name);
-  return [
-    `# Ansible bundle for pipeline ${input.name}`,
-    '',
-    'Generated by node-red-contrib-opea from a Node-RED flow. Export again rather than edit.',
-    '',
-    '```sh',
-    'ansible-galaxy collection install -r requirements.yml',
-    'export HF_TOKEN=...            # read from the controller environment, never written here',
-    'ansible-playbook -i inventory/hosts.yml site.yml',
-    '```',
-    '',
-    'Edit `inventory/hosts.yml`: hosts under `docker_hosts` get Docker Engine (from Docker\'s apt',
-    'repository, Debian or Ubuntu) and the compose project; the host under `k8s_control` needs a',
-    'kubeconfig for the cluster and the Python `kubernetes` package, and applies the GMConnector.',
-    '',
-    hasCompose ? `- compose project: copied to \`compose_app_dir\` (${'`'}/opt/opea/${input.name}${'`'} by default) with an \`.env\` (mode 0600) built from the controller's environment${required.length ? `; required: ${required.map((r) => `\`${r}\``).join(', ')}` : ''}, then started with \`docker compose up --wait\`.` : '- no compose project in this export.',
-    hasGmc ? `- GMConnector: applied server-side to namespace \`${input.namespace}\`; the play waits until \`status.status\` reports every service ready and prints \`status.accessUrl\`. Set \`gmc_pipeline_install_gmc: true\` and \`gmc_pipeline_install_manifest\` to install GMC first. The Hugging Face token is stored as Secret \`hf-token\` when \`HF_TOKEN\` is set; note that upstream GMC's templates read the token from their own ConfigMaps, set when GMC is installed.` : '- no GMConnector in this export.',
-    '',
-    'Every value taken from the flow is marked `!unsafe`, so Ansible never evaluates `{{ }}` in it.',
-    '',
-  ].join('\n');
+/** metadata.name of the GMConnector file, which the play waits on. */
+function crName(text: string): string | undefined {
+  try {
+    const name = (yaml.load(text) as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+    return typeof name === 'string' && name !== '' ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function ansibleBundle(input: AnsibleInput): Bundle {
-  const crFile = Object.keys(input.files).find((f) => f.startsWith('gmc/'));
-  const composeFile = input.files['compose/compose.yaml'];
+  const composeFiles = Object.keys(input.files)
+    .filter((f) => f.startsWith('compose/'))
+    .map((f) => f.slice('compose/'.length))
+    .filter((f) => !COMPOSE_DOCS.has(f))
+    .sort();
+  const hasCompose = composeFiles.includes('compose.yaml');
+  const crFiles = Object.keys(input.files).filter((f) => /^gmc\/[^/]+\.yaml$/.test(f)).sort();
+  if (crFiles.length > 1) throw new Error(`ansible export: expected one GMConnector file, got ${crFiles.join(', ')}`);
+  const crFile = crFiles[0];
+  if (!hasCompose && !crFile) throw new Error('ansible export: neither compose/compose.yaml nor a gmc/<name>.yaml to deploy');
+
   const bundle: Bundle = {};
-  const put = (path: string, value: unknown) => (bundle[`ansible/${path}`] = ansibleYaml(value));
+  const put = (path: string, value: unknown, comment?: string) => (bundle[`ansible/${path}`] = ansibleYaml(value, comment));
   const plays: unknown[] = [];
 
-  bundle['ansible/ansible.cfg'] = ['[defaults]', 'inventory = inventory/hosts.yml', 'roles_path = roles', 'stdout_callback = default', 'interpreter_python = auto_silent', ''].join('\n');
+  bundle['ansible/ansible.cfg'] = [
+    '# Generated by node-red-contrib-opea. Ansible reads this file only when run from this folder.',
+    '[defaults]',
+    'inventory = inventory/hosts.yml',
+    'roles_path = roles',
+    'interpreter_python = auto_silent',
+    'retry_files_enabled = False',
+    '',
+    '[ssh_connection]',
+    'pipelining = True',
+    '',
+  ].join('\n');
+
   put('inventory/hosts.yml', {
     all: {
       children: {
         docker_hosts: { hosts: { 'docker-host-1': { ansible_host: '192.0.2.10', ansible_user: 'debian' } } },
-        k8s_control: { hosts: { localhost: { ansible_connection: 'local' } } },
+        k8s_control: { hosts: { localhost: { ansible_connection: 'local', ansible_python_interpreter: '{{ ansible_playbook_python }}' } } },
       },
     },
-  });
+  }, [
+    'Example inventory: replace docker-host-1 (192.0.2.10 is a documentation address) with your',
+    'Debian or Ubuntu hosts. k8s_control runs the Kubernetes API calls: localhost with a kubeconfig',
+    'and the Python kubernetes package is the usual choice.',
+  ].join('\n'));
+
   put('requirements.yml', { collections: COLLECTIONS.map((c) => ({ name: c.name, version: c.version })) });
+
   put('group_vars/all.yml', {
     opea_pipeline_name: unsafe(input.name),
+    opea_namespace: unsafe(input.namespace),
     opea_platform: unsafe(input.platform),
-  });
+  }, 'The exported pipeline. Values are !unsafe: Ansible never evaluates {{ }} in them.');
 
-  if (composeFile) {
-    put('roles/docker_host/defaults/main.yml', { docker_host_arch: { x86_64: 'amd64', aarch64: 'arm64' } });
+  if (hasCompose) {
+    for (const v of input.composeEnv) {
+      if (!ENV_NAME.test(v.name)) throw new Error(`ansible export: '${v.name}' is not an environment variable name`);
+    }
+    const env: EnvEntry[] = input.composeEnv.map((v) => ({
+      name: v.name,
+      secret: v.secret,
+      required: v.required && (v.secret || !v.default),
+      default: v.secret ? '' : v.default ?? '',
+    }));
+    const dirs = [...new Set(composeFiles.filter((f) => f.includes('/')).map((f) => f.slice(0, f.lastIndexOf('/'))))].sort();
+    const routerPort = input.composeEnv.find((v) => v.name === 'ROUTER_PORT' && !v.secret)?.default;
+
+    put('roles/docker_host/defaults/main.yml', dockerHostDefaults());
     put('roles/docker_host/tasks/main.yml', dockerHostTasks());
-    put('roles/compose_app/defaults/main.yml', {
-      compose_app_dir: '/opt/opea/{{ opea_pipeline_name }}',
-      compose_app_env: input.composeEnv.map((v) => ({ name: unsafe(v.name), required: v.required, default: unsafe(v.secret ? '' : v.default ?? '') })),
+    put('roles/compose_app/defaults/main.yml', composeAppDefaults(env));
+    put('roles/compose_app/vars/main.yml', composeAppVars(composeFiles, dirs, routerPort));
+    put('roles/compose_app/tasks/preflight.yml', composeAppPreflight());
+    put('roles/compose_app/tasks/main.yml', composeAppTasks(dirs.length > 0, routerPort !== undefined));
+    for (const f of composeFiles) bundle[`ansible/roles/compose_app/files/${f}`] = input.files[`compose/${f}`];
+    plays.push({
+      name: 'Run the pipeline with docker compose',
+      hosts: 'docker_hosts',
+      pre_tasks: [{ name: 'Check the controller environment before changing anything', 'ansible.builtin.import_role': { name: 'compose_app', tasks_from: 'preflight' } }],
+      roles: [{ role: 'docker_host' }, { role: 'compose_app' }],
     });
-    put('roles/compose_app/tasks/main.yml', composeAppTasks());
-    bundle['ansible/roles/compose_app/files/compose.yaml'] = composeFile;
-    plays.push({ name: 'Run the pipeline with docker compose', hosts: 'docker_hosts', roles: ['docker_host', 'compose_app'] });
   }
   if (crFile) {
-    const file = crFile.slice('gmc/'.length);
-    put('roles/gmc_pipeline/defaults/main.yml', {
-      gmc_pipeline_name: unsafe(input.name),
-      gmc_pipeline_namespace: unsafe(input.namespace),
-      gmc_pipeline_token_secret: 'hf-token',
-      gmc_pipeline_install_gmc: false,
-      gmc_pipeline_install_manifest: '',
-      gmc_pipeline_wait_retries: 120,
-      gmc_pipeline_wait_delay: 10,
-    });
-    put('roles/gmc_pipeline/tasks/main.yml', gmcPipelineTasks(file));
-    bundle[`ansible/roles/gmc_pipeline/files/${file}`] = input.files[crFile];
-    plays.push({ name: 'Deploy the pipeline on Kubernetes with GMC', hosts: 'k8s_control', gather_facts: false, roles: ['gmc_pipeline'] });
+    put('roles/gmc_pipeline/defaults/main.yml', gmcPipelineDefaults());
+    put('roles/gmc_pipeline/vars/main.yml', gmcPipelineVars(crName(input.files[crFile]) ?? input.name));
+    put('roles/gmc_pipeline/tasks/main.yml', gmcPipelineTasks());
+    bundle[`ansible/roles/gmc_pipeline/files/${CR_FILE}`] = input.files[crFile];
+    plays.push({ name: 'Deploy the pipeline on Kubernetes with GMC', hosts: 'k8s_control', gather_facts: false, roles: [{ role: 'gmc_pipeline' }] });
   }
   put('site.yml', plays);
-  bundle['ansible/README.md'] = readme(input, composeFile !== undefined, crFile !== undefined);
+  const copied = [hasCompose && 'roles/compose_app/files/', crFile && 'roles/gmc_pipeline/files/'].filter((d): d is string => typeof d === 'string');
+  put('.ansible-lint', { exclude_paths: ['.ansible/', ...copied] },
+    "ansible-lint settings. The roles' files/ hold the exported compose project and GMConnector, copied verbatim: data, not Ansible content.");
+  bundle['ansible/README.md'] = ansibleReadme({
+    name: input.name,
+    namespace: input.namespace,
+    platform: input.platform,
+    hasCompose,
+    hasGmc: crFile !== undefined,
+    env: input.composeEnv,
+    collections: COLLECTIONS,
+    minAnsibleCore: MIN_ANSIBLE_CORE,
+  });
   return bundle;
 }
