@@ -1,177 +1,304 @@
 /**
  * GMConnector (gmc.opea.io/v1alpha3) -> Node-RED flow JSON, laid out left to right, so an existing
- * OPEA deployment can be opened and edited visually. Export of the result gives the CR back: names
- * are the serviceNames, models the model servers' MODEL_IDs, indexes the INDEX_NAMEs.
+ * OPEA deployment can be opened and edited visually, and exporting the result gives the CR back.
+ *
+ * What the CR says (GenAIInfra microservices-connector: the CRD in shared/reference/gmc, the samples
+ * beside it, api/v1alpha3): `spec.nodes` maps router-node names to `{routerType, steps}`; `root` is
+ * where a request enters. A step is executed by the router unless `internalService.isDownstreamService`
+ * is true (then it is a model server, vector DB or side service the controller deploys for a step of
+ * the same node, found through config keys such as TEI_EMBEDDING_ENDPOINT naming its serviceName). A
+ * step with `nodeName` hands over to another router node; a `Switch` node runs the steps whose
+ * `condition` (`key==value`) matches the request; an `Ensemble` node runs all its steps and merges
+ * the answers; `externalService` is a URL the router calls instead of a deployed service.
+ *
+ * How it maps:
+ * - executed Embedding / Retriever / Reranking / Llm steps -> opea-embedding tei / opea-retriever
+ *   redis / opea-rerank tei / opea-llm tgi, named after their serviceName, models from the MODEL_ID of
+ *   the downstream step their endpoint key names (else the catalog's default), indexes from INDEX_NAME;
+ * - externalService steps -> Llm: opea-llm vllm, Embedding: opea-embedding openai, Router: opea-guardrail
+ *   opea, each with externalUrl (the backends an export sends to externalService);
+ * - DataPrep (downstream in OPEA's samples) -> an ingest chain `http in /dataprep -> opea-dataprep redis
+ *   -> http response`, writing the index of the retriever that shares its Redis;
+ * - a nodeName to a Switch -> a core switch on req.body.<key>, one `==` rule per distinct condition
+ *   value and one branch each; to an Ensemble -> a fan-out gathered by a join (manual, count = branches);
+ * - UI steps are skipped without a problem: a UI is a web page beside the pipeline, not a stage of it;
+ * - every other step (DocSum, Asr, Tts, WebRetriever, ...) is a problem naming it, all at once.
+ * `gmc/platform` is read and noted on the tab: the flow itself is platform-neutral, and exporting it
+ * with that --platform gives the platform's step names back.
  */
-import crypto from 'node:crypto';
-import { findBackend } from '../catalog';
-import { Kind } from '../model';
+import { backendsOf, findBackend } from '../catalog';
+import { Kind, PLATFORMS } from '../model';
 import { DEFAULT_INDEX_NAME } from '../node-types';
 import { oneLine, ProblemList } from '../problems';
 import { GmcRouterNode as RouterNode, GmcStep as Step } from '../gmc-shape';
+import { column, FlowNode, httpIn, httpResponse, isObject, joinNode, Json, nodeId, own, row, tabNode, text, wire } from './common';
 
-type Json = Record<string, unknown>;
-type FlowNode = Json & { id: string; type: string; wires?: string[][] };
+interface StageType {
+  type: string;
+  kind: Kind;
+  backend: string;
+  /** Config key naming the downstream model server whose MODEL_ID is the node's model. */
+  modelKey?: string;
+}
 
-/** What each GMC step deploys, as one of our node types, with the key naming its model server. */
-const STEP_KINDS: Record<string, { type: string; kind: Kind; backend: string; modelKey?: string }> = {
+/** Executed steps with a deployed service, by step name. */
+const STEP_KINDS: Record<string, StageType> = {
   Embedding: { type: 'opea-embedding', kind: 'embedding', backend: 'tei', modelKey: 'TEI_EMBEDDING_ENDPOINT' },
   Retriever: { type: 'opea-retriever', kind: 'retriever', backend: 'redis' },
   Reranking: { type: 'opea-rerank', kind: 'rerank', backend: 'tei', modelKey: 'TEI_RERANKING_ENDPOINT' },
   Llm: { type: 'opea-llm', kind: 'llm', backend: 'tgi', modelKey: 'TGI_LLM_ENDPOINT' },
 };
 
-/** Steps GMC calls at an externalService URL, by step name: the backend that needs a URL to export. */
-const EXTERNAL_KINDS: Record<string, { type: string; kind: Kind; backend: string }> = {
+/** Steps GMC calls at an externalService URL, by step name: the backend that exports that way. */
+const EXTERNAL_KINDS: Record<string, StageType> = {
   Llm: { type: 'opea-llm', kind: 'llm', backend: 'vllm' },
+  Embedding: { type: 'opea-embedding', kind: 'embedding', backend: 'openai' },
   Router: { type: 'opea-guardrail', kind: 'guardrail', backend: 'opea' },
 };
 
-/** Steps that deploy something but are not pipeline stages of ours. */
+/** Downstream steps that serve a stage of ours (model servers, the vector DB). */
+const SERVING_STEPS = new Set(['TeiEmbedding', 'TeiEmbeddingGaudi', 'TeiReranking', 'Tgi', 'TgiGaudi', 'TgiNvidia', 'VectorDB']);
+
+/** Steps GMC deploys that are not pipeline stages: a UI is a web page, skipped without a problem. */
 const NOT_STAGES = new Set(['UI']);
 
+const MAX_ROUTING_DEPTH = 16;
+
 type Source = [string, number];
+interface Ends {
+  from: Source[];
+  x: number;
+}
+
+function stepId(nodeName: string, index: number, step: Step): string {
+  const service = text(step.internalService?.serviceName);
+  return service && service.trim() !== '' ? service : `${nodeName}.steps[${index}]`;
+}
+
+function config(step: Step): Record<string, string> {
+  const raw = step.internalService?.config;
+  const out: Record<string, string> = {};
+  if (!isObject(raw)) return out;
+  for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') out[key] = value;
+  return out;
+}
+
+const isDownstream = (s: Step) => s.internalService?.isDownstreamService === true;
 
 class FlowBuilder {
   readonly nodes: FlowNode[] = [];
+  private readonly byId = new Map<string, FlowNode>();
+  private readonly reached = new Set<string>();
   private count = 0;
   private readonly tab: string;
+  private ingestRow = 0;
+  private maxRow = 0;
 
   constructor(
-    private readonly crName: string,
+    private readonly seed: string,
     private readonly graph: Record<string, RouterNode>,
     private readonly problems: ProblemList,
+    label: string,
+    info: string,
   ) {
     this.tab = this.id();
-    this.nodes.push({ id: this.tab, type: 'tab', label: crName, disabled: false, info: `Imported from GMConnector ${crName}.` });
+    this.nodes.push(tabNode(this.tab, label, info));
   }
 
   private id(): string {
     this.count += 1;
-    return crypto.createHash('sha1').update(`${this.crName}/${this.count}`).digest('hex').slice(0, 16);
+    return nodeId(`${this.seed}#${this.count}`);
   }
 
-  private add(type: string, props: Json, from: Source[], x: number, y: number, outputs = 1): FlowNode {
-    const node: FlowNode = { id: this.id(), type, z: this.tab, ...props, x: 120 + 200 * x, y: 100 + 90 * y, wires: Array.from({ length: outputs }, () => []) };
-    if (type === 'http response') delete node.wires;
+  private push(node: FlowNode, from: Source[]): FlowNode {
     this.nodes.push(node);
-    for (const [source, port] of from) (this.nodes.find((n) => n.id === source)?.wires as string[][])[port].push(node.id);
+    this.byId.set(node.id, node);
+    for (const [source, port] of from) wire(this.byId.get(source) as FlowNode, node, port);
+    this.maxRow = Math.max(this.maxRow, ((node.y as number) - row(0)) / (row(1) - row(0)));
     return node;
   }
 
+  private add(type: string, props: Json, from: Source[], x: number, y: number, outputs = 1): FlowNode {
+    return this.push({ id: this.id(), type, z: this.tab, ...props, x: column(x), y: row(y), wires: Array.from({ length: outputs }, () => []) }, from);
+  }
+
   build(): void {
-    const entry = this.add('http in', { name: `POST /`, url: '/', method: 'post', upload: false, swaggerDoc: '' }, [], 0, 0);
-    const end = this.sequence('root', this.executed('root'), [[entry.id, 0]], 1, 0);
-    this.add('http response', { name: 'answer', statusCode: '', headers: {} }, end.from, end.x, 0);
-    let row = 3;
-    for (const [nodeName, node] of Object.entries(this.graph)) {
-      for (const step of node.steps ?? []) {
-        if (step.name === 'DataPrep' && step.internalService) {
-          const ingest = this.add('http in', { name: 'POST /dataprep', url: '/dataprep', method: 'post', upload: true, swaggerDoc: '' }, [], 0, row);
-          const config = step.internalService.config ?? {};
-          const dp = this.add('opea-dataprep', { name: step.internalService.serviceName ?? '', backend: 'redis', indexName: config.INDEX_NAME ?? DEFAULT_INDEX_NAME, configVersion: 1 }, [[ingest.id, 0]], 1, row);
-          this.add('http response', { name: 'ingested', statusCode: '', headers: {} }, [[dp.id, 0]], 2, row);
-          row += 1;
-        } else if (step.name && NOT_STAGES.has(step.name)) {
-          continue;
-        } else if (!step.internalService?.isDownstreamService && !step.nodeName && !STEP_KINDS[step.name ?? ''] && !(step.externalService && EXTERNAL_KINDS[step.name ?? ''])) {
-          this.problems.add(nodeName, `step ${oneLine(step.name ?? '(no name)', 40)}`, `GMC step '${oneLine(step.name ?? '', 40)}' has no node type here`, 'remove the step, or build that stage in Node-RED by hand');
-        }
+    this.check();
+    const entry = this.push(httpIn(this.id(), this.tab, '/', column(0), row(0)), []);
+    this.reached.add('root');
+    const end = this.sequence('root', this.executed('root'), [[entry.id, 0]], 1, 0, ['root']);
+    this.push(httpResponse(this.id(), this.tab, 'answer', column(end.x), row(0)), end.from);
+    for (const name of Object.keys(this.graph)) {
+      if (!this.reached.has(name)) {
+        this.problems.add(name, name, `router node '${oneLine(name, 40)}' is not reached from root, so GMC's router never runs it`, 'route to it with a nodeName step, or remove it');
       }
+    }
+    this.ingestRow = this.maxRow + 2;
+    for (const [nodeName, node] of Object.entries(this.graph)) {
+      for (const step of node.steps ?? []) if (step.name === 'DataPrep') this.dataprep(nodeName, step);
     }
   }
 
+  /** Every step of every router node, once: the ones with no node type here are problems. */
+  private check(): void {
+    for (const [nodeName, node] of Object.entries(this.graph)) {
+      if (node.routerType !== undefined && !['Sequence', 'Switch', 'Ensemble'].includes(String(node.routerType))) {
+        this.problems.add(nodeName, nodeName, `router type '${oneLine(String(node.routerType), 40)}' is none of Sequence, Switch, Ensemble`, 'fix routerType');
+      }
+      (node.steps ?? []).forEach((step, i) => {
+        const name = text(step.name) ?? '';
+        const id = stepId(nodeName, i, step);
+        const label = oneLine(name || '(no name)', 40);
+        const fail = (message: string, fix: string) => this.problems.add(id, label, message, fix);
+        if (typeof step.nodeName === 'string') {
+          if (!own(this.graph, step.nodeName)) fail(`it routes to router node '${oneLine(step.nodeName, 40)}', which the CR does not have`, 'fix the nodeName or add that node under spec.nodes');
+        } else if (step.externalService !== undefined) {
+          if (!own(EXTERNAL_KINDS, name)) fail(`an external '${label}' step (router node ${oneLine(nodeName, 40)}) has no node type here`, `call an external ${Object.keys(EXTERNAL_KINDS).join(', ')} step, or build that stage in Node-RED by hand`);
+          else if (typeof step.externalService !== 'string') fail('its externalService is not a URL', 'set externalService to the URL of the service');
+        } else if (NOT_STAGES.has(name) || name === 'DataPrep') {
+          // a UI is not a stage; a DataPrep becomes an ingest chain
+        } else if (isDownstream(step)) {
+          if (!SERVING_STEPS.has(name)) fail(`a downstream '${label}' step (router node ${oneLine(nodeName, 40)}) serves nothing node-red-contrib-opea deploys`, 'remove the step; model servers and the vector DB are deployed for their stages on export');
+        } else if (!own(STEP_KINDS, name)) {
+          fail(`GMC step '${label}' (router node ${oneLine(nodeName, 40)}) has no node type here`, 'remove the step, or build that stage in Node-RED by hand (node-red-contrib-opea has embedding, retriever, rerank, LLM, guardrail and dataprep stages)');
+        } else if (!step.internalService) {
+          fail(`step '${label}' has neither internalService nor externalService`, 'give it an internalService with a serviceName, or an externalService URL');
+        }
+      });
+    }
+  }
+
+  /** Steps the router executes, in order (downstream services, UI and DataPrep are not executed). */
   private executed(nodeName: string): Step[] {
-    return (this.graph[nodeName]?.steps ?? []).filter((s) => !s.internalService?.isDownstreamService && !NOT_STAGES.has(s.name ?? ''));
+    return (own(this.graph, nodeName)?.steps ?? []).filter((s) => !isDownstream(s) && !NOT_STAGES.has(text(s.name) ?? '') && s.name !== 'DataPrep');
   }
 
   /** Emits the steps in order from the given sources; returns the sources of whatever follows. */
-  private sequence(nodeName: string, steps: Step[], from: Source[], x: number, y: number): { from: Source[]; x: number } {
-    let sources = from;
-    let column = x;
+  private sequence(nodeName: string, steps: Step[], from: Source[], x: number, y: number, path: string[]): Ends {
+    let ends: Ends = { from, x };
     for (const step of steps) {
-      if (step.nodeName) {
-        const next = this.routed(step.nodeName, sources, column, y);
-        sources = next.from;
-        column = next.x;
+      if (typeof step.nodeName === 'string') {
+        ends = this.routed(step.nodeName, ends.from, ends.x, y, path);
       } else {
-        const node = this.stage(nodeName, step, sources, column, y);
-        if (!node) continue;
-        sources = [[node.id, 0]];
-        column += 1;
+        const node = this.stage(nodeName, step, ends.from, ends.x, y);
+        if (node) ends = { from: [[node.id, 0]], x: ends.x + 1 };
       }
     }
-    return { from: sources, x: column };
+    return ends;
   }
 
-  private routed(nodeName: string, from: Source[], x: number, y: number): { from: Source[]; x: number } {
-    const node = this.graph[nodeName];
-    if (!node) {
-      this.problems.add(nodeName, nodeName, 'a step routes to this node, which the CR does not have', 'fix the nodeName');
+  private routed(nodeName: string, from: Source[], x: number, y: number, path: string[]): Ends {
+    const node = own(this.graph, nodeName);
+    if (!node) return { from, x };
+    if (path.includes(nodeName) || path.length > MAX_ROUTING_DEPTH) {
+      this.problems.add(nodeName, nodeName, path.includes(nodeName) ? `router node '${oneLine(nodeName, 40)}' routes back into itself (${path.map((p) => oneLine(p, 20)).join(' -> ')})` : `routing is nested deeper than ${MAX_ROUTING_DEPTH} router nodes`, 'route every request through each router node at most once');
       return { from, x };
     }
+    this.reached.add(nodeName);
+    const inner = [...path, nodeName];
     const steps = this.executed(nodeName);
-    if (node.routerType === 'Switch') {
-      const conditions = [...new Set(steps.map((s) => s.condition ?? ''))];
-      const parsed = conditions.map((c) => /^\s*([^=]+?)\s*==\s*(.*?)\s*$/.exec(c));
-      const keys = new Set(parsed.map((p) => p?.[1]));
-      if (parsed.some((p) => !p) || keys.size !== 1) {
-        this.problems.add(nodeName, nodeName, 'its steps do not all test one request field with key==value', 'give every step of the Switch a condition on the same key');
-        return { from, x };
-      }
-      const key = [...keys][0] as string;
-      const rules = parsed.map((p) => ({ t: 'eq', v: (p as RegExpExecArray)[2], vt: 'str' }));
-      const sw = this.add('switch', { name: key, property: `req.body[${JSON.stringify(key)}]`, propertyType: 'msg', rules, checkall: 'false', repair: false, outputs: rules.length }, from, x, y, rules.length);
-      const ends = conditions.map((condition, i) => this.sequence(nodeName, steps.filter((s) => (s.condition ?? '') === condition), [[sw.id, i]], x + 1, y + i));
-      return { from: ends.flatMap((e) => e.from), x: Math.max(...ends.map((e) => e.x)) };
-    }
+    if (node.routerType === 'Switch') return this.switchNode(nodeName, steps, from, x, y, inner);
     if (node.routerType === 'Ensemble') {
-      const ends = steps.map((step, i) => (step.nodeName ? this.sequence(step.nodeName, this.executed(step.nodeName), from, x, y + i) : this.sequence(nodeName, [step], from, x, y + i)));
-      const column = Math.max(...ends.map((e) => e.x));
-      const join = this.add('join', { name: 'gather', mode: 'custom', build: 'object', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: '', count: String(steps.length), reduceRight: false }, ends.flatMap((e) => e.from), column, y);
-      return { from: [[join.id, 0]], x: column + 1 };
+      if (steps.length === 0) return { from, x };
+      const ends = steps.map((step, i) => this.sequence(nodeName, [step], from, x, y + i, inner));
+      const last = Math.max(...ends.map((e) => e.x));
+      const join = this.push(joinNode(this.id(), this.tab, steps.length, column(last), row(y)), ends.flatMap((e) => e.from));
+      return { from: [[join.id, 0]], x: last + 1 };
     }
-    return this.sequence(nodeName, steps, from, x, y);
+    return this.sequence(nodeName, steps, from, x, y, inner);
+  }
+
+  private switchNode(nodeName: string, steps: Step[], from: Source[], x: number, y: number, path: string[]): Ends {
+    const conditions = [...new Set(steps.map((s) => (typeof s.condition === 'string' ? s.condition : '')))];
+    const parsed = conditions.map((c) => /^\s*([^=\s]+)\s*==\s*(.*?)\s*$/.exec(c));
+    const keys = new Set(parsed.map((p) => p?.[1]));
+    if (conditions.length === 0 || parsed.some((p) => !p) || keys.size !== 1) {
+      this.problems.add(nodeName, nodeName, 'its steps do not all test one request field as key==value', 'give every step of the Switch a condition on the same key');
+      return { from, x };
+    }
+    const key = [...keys][0] as string;
+    // Dot notation, as people write it, when Node-RED reads the key that way; brackets otherwise.
+    const property = /^[A-Za-z0-9_-]+$/.test(key) ? `req.body.${key}` : `req.body[${JSON.stringify(key)}]`;
+    const rules = parsed.map((p) => ({ t: 'eq', v: (p as RegExpExecArray)[2], vt: 'str' }));
+    const sw = this.add('switch', { name: key, property, propertyType: 'msg', rules, checkall: 'false', repair: false, outputs: rules.length }, from, x, y, rules.length);
+    let offset = 0;
+    const ends = conditions.map((condition, i) => {
+      const branch = this.sequence(nodeName, steps.filter((s) => (typeof s.condition === 'string' ? s.condition : '') === condition), [[sw.id, i]], x + 1, y + offset, path);
+      offset += 1;
+      return branch;
+    });
+    return { from: ends.flatMap((e) => e.from), x: Math.max(...ends.map((e) => e.x)) };
   }
 
   private stage(nodeName: string, step: Step, from: Source[], x: number, y: number): FlowNode | null {
-    const name = step.name ?? '';
-    if (step.externalService) {
-      const external = EXTERNAL_KINDS[name];
-      if (!external) return null;
-      const backend = findBackend(external.kind, external.backend);
-      return this.add(external.type, { name: '', backend: external.backend, model: backend?.defaultModel ?? '', externalUrl: step.externalService, configVersion: 1 }, from, x, y);
+    const name = text(step.name) ?? '';
+    if (step.externalService !== undefined) {
+      const external = own(EXTERNAL_KINDS, name);
+      if (!external || typeof step.externalService !== 'string') return null;
+      // The CR does not say which model an external service runs: the backend's default stands in
+      // (for OpenAI-compatible embeddings, which have none, the kind's), and export does not write it.
+      const model = findBackend(external.kind, external.backend)?.defaultModel ?? backendsOf(external.kind).find((b) => b.defaultModel)?.defaultModel;
+      return this.add(external.type, { name: '', backend: external.backend, ...(model ? { model } : {}), externalUrl: step.externalService, configVersion: 1 }, from, x, y);
     }
-    const known = STEP_KINDS[name];
+    const known = own(STEP_KINDS, name);
     if (!known || !step.internalService) return null;
-    const config = step.internalService.config ?? {};
-    const props: Json = { name: step.internalService.serviceName ?? '', backend: known.backend, configVersion: 1 };
+    const cfg = config(step);
+    const props: Json = { name: text(step.internalService.serviceName) ?? '', backend: known.backend };
     if (known.modelKey) {
-      const server = (this.graph[nodeName]?.steps ?? []).find((s) => s.internalService?.serviceName === config[known.modelKey as string]);
-      props.model = server?.internalService?.config?.MODEL_ID ?? findBackend(known.kind, known.backend)?.defaultModel ?? '';
+      const server = this.downstream(nodeName, cfg[known.modelKey]);
+      props.model = (server && config(server).MODEL_ID) || findBackend(known.kind, known.backend)?.defaultModel || '';
     }
-    if (known.kind === 'retriever') props.indexName = config.INDEX_NAME ?? DEFAULT_INDEX_NAME;
+    if (known.kind === 'retriever') props.indexName = cfg.INDEX_NAME ?? DEFAULT_INDEX_NAME;
+    props.configVersion = 1;
     return this.add(known.type, props, from, x, y);
+  }
+
+  private downstream(nodeName: string, serviceName: string | undefined): Step | undefined {
+    if (!serviceName) return undefined;
+    return (own(this.graph, nodeName)?.steps ?? []).find((s) => isDownstream(s) && s.internalService?.serviceName === serviceName);
+  }
+
+  /** A DataPrep step: an ingest chain writing the index of the retriever that shares its Redis. */
+  private dataprep(nodeName: string, step: Step): void {
+    const cfg = config(step);
+    const reader = (own(this.graph, nodeName)?.steps ?? []).find((s) => s.name === 'Retriever' && cfg.REDIS_URL !== undefined && config(s).REDIS_URL === cfg.REDIS_URL);
+    const indexName = (reader && config(reader).INDEX_NAME) ?? cfg.INDEX_NAME ?? DEFAULT_INDEX_NAME;
+    const y = this.ingestRow;
+    this.ingestRow += 1;
+    const entry = this.push(httpIn(this.id(), this.tab, '/dataprep', column(0), row(y)), []);
+    const dp = this.add('opea-dataprep', { name: text(step.internalService?.serviceName) ?? '', backend: 'redis', indexName, configVersion: 1 }, [[entry.id, 0]], 1, y);
+    this.push(httpResponse(this.id(), this.tab, 'ingested', column(2), row(y)), [[dp.id, 0]]);
   }
 }
 
-/** A parsed GMConnector -> Node-RED flow JSON (an array of nodes on one tab). */
+/** A parsed GMConnector -> Node-RED flow JSON (an array of nodes on one tab), or null with problems. */
 export function gmcToFlow(cr: unknown, problems: ProblemList): FlowNode[] | null {
-  const doc = cr as Json | null;
-  const spec = doc?.spec as Json | undefined;
-  const graph = spec?.nodes as Record<string, RouterNode> | undefined;
-  if (!doc || doc.kind !== 'GMConnector' || !graph || typeof graph !== 'object' || !graph.root) {
-    problems.add('', 'input', 'this is not a GMConnector with a root node', 'give a gmc.opea.io/v1alpha3 GMConnector');
+  const doc = isObject(cr) ? cr : null;
+  const spec = isObject(doc?.spec) ? doc.spec : undefined;
+  const graph = isObject(spec?.nodes) ? (spec.nodes as Record<string, RouterNode>) : undefined;
+  if (!doc || doc.kind !== 'GMConnector' || !graph || !isObject(own(graph, 'root'))) {
+    problems.add('', 'input', 'this is not a GMConnector with a root node', 'give a gmc.opea.io/v1alpha3 GMConnector with spec.nodes.root');
     return null;
   }
-  for (const node of Object.values(graph)) {
-    if (!node || typeof node !== 'object' || !Array.isArray(node.steps) || node.steps.some((s) => !s || typeof s !== 'object')) {
-      problems.add('', 'input', 'a router node of the GMConnector has no list of steps', 'give every node under spec.nodes a steps list');
-      return null;
+  const before = problems.items.length;
+  for (const [name, node] of Object.entries(graph)) {
+    if (!isObject(node) || !Array.isArray(node.steps) || node.steps.some((s) => !isObject(s))) {
+      problems.add(name, name, `router node '${oneLine(name, 40)}' has no list of steps`, 'give every node under spec.nodes a steps list of objects');
     }
   }
-  const name = typeof (doc.metadata as Json | undefined)?.name === 'string' ? ((doc.metadata as Json).name as string) : 'gmconnector';
-  const builder = new FlowBuilder(name, graph, problems);
+  if (problems.items.length > before) return null;
+  const metadata = isObject(doc.metadata) ? doc.metadata : {};
+  const name = text(metadata.name) || 'gmconnector';
+  const namespace = text(metadata.namespace) ?? '';
+  const labels = isObject(metadata.labels) ? metadata.labels : {};
+  const platform = text(labels['gmc/platform']);
+  const platformNote = platform === undefined
+    ? 'It has no gmc/platform label (GMC then assumes xeon).'
+    : (PLATFORMS as readonly string[]).includes(platform)
+      ? `It was labelled gmc/platform: ${platform}; the flow is platform-neutral, export with --platform ${platform} for the same step names.`
+      : `Its gmc/platform label '${oneLine(platform, 40)}' is none of ${PLATFORMS.join(', ')}; the flow is platform-neutral.`;
+  const info = `Imported from GMConnector ${oneLine(name, 63)}${namespace ? ` (namespace ${oneLine(namespace, 63)})` : ''}. ${platformNote}`;
+  const builder = new FlowBuilder(`gmc:${namespace}/${name}`, graph, problems, name, info);
   builder.build();
-  return builder.nodes;
+  return problems.items.length > before ? null : builder.nodes;
 }

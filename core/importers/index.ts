@@ -1,11 +1,30 @@
-/** Every input format -> Node-RED flow JSON, so validation and export go through one path. */
+/**
+ * Every input format -> Node-RED flow JSON, so validation and export go through the one path
+ * `loadPipeline(flow)`. Formats are told apart by content, never by file name:
+ * - an array, or an object with a `flows` array: Node-RED flow JSON, passed through unchanged;
+ * - `kind: GMConnector` (YAML or JSON): a GMC custom resource (./gmc);
+ * - `opea_micro_services` / `opea_mega_service` (YAML or JSON): OPEA pipeline YAML (./opea-yaml);
+ * - an object with `nodes` and `edges` arrays: a Flowise chatflow or GenAI Studio workflow (./flowise).
+ * Anything else, or text that does not parse, is one problem and no flow.
+ */
 import yaml from 'js-yaml';
 import { oneLine, ProblemList } from '../problems';
 import { flowiseToFlow } from './flowise';
 import { gmcToFlow } from './gmc';
 import { isOpeaYaml, opeaYamlToFlow } from './opea-yaml';
 
-export type SourceFormat = 'node-red' | 'flowise' | 'gmc' | 'opea-yaml';
+export type SourceFormat = 'node-red' | 'opea-yaml' | 'flowise' | 'gmc';
+
+/** Bigger inputs are refused before parsing: no pipeline description comes near it. */
+export const MAX_INPUT_CHARS = 10_000_000;
+
+/**
+ * js-yaml limits for untrusted text: aliases shared by reference would let a few bytes expand into a
+ * huge tree for anything that walks it ("billion laughs"); nesting is bounded as well.
+ */
+const YAML_OPTIONS = { maxAliases: 20, maxDepth: 64 } as const;
+
+const FORMATS_HELP = 'give a Node-RED flow, a Flowise or GenAI Studio chatflow ({nodes, edges}), a GMConnector or OPEA pipeline YAML';
 
 export function detectFormat(doc: unknown): SourceFormat | null {
   if (Array.isArray(doc)) return 'node-red';
@@ -18,26 +37,45 @@ export function detectFormat(doc: unknown): SourceFormat | null {
   return null;
 }
 
-/** Parses JSON or YAML text of any supported format into Node-RED flow JSON. */
-export function toNodeRedFlow(text: string, fileName: string): { flow: unknown[] | null; format: SourceFormat | null; problems: ProblemList } {
-  const problems = new ProblemList();
-  let doc: unknown;
+function parse(text: string): { doc: unknown } | { error: string } {
   try {
-    doc = JSON.parse(text);
+    return { doc: JSON.parse(text) };
   } catch {
-    try {
-      // JSON is tried first; anything else must be YAML (GMConnector CRs, OPEA pipeline YAML).
-      doc = yaml.load(text, { maxAliases: 100 });
-    } catch (err) {
-      problems.add('', fileName, `the file is neither JSON nor YAML: ${oneLine((err as Error).message, 120)}`, 'give a Node-RED flow, a Flowise or GenAI Studio chatflow, a GMConnector or OPEA pipeline YAML');
-      return { flow: null, format: null, problems };
-    }
+    // not JSON: GMConnector CRs and OPEA pipeline files are YAML
   }
+  try {
+    return { doc: yaml.load(text, YAML_OPTIONS) };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Parses JSON or YAML text of any supported format into Node-RED flow JSON. */
+export function toNodeRedFlow(text: string, fileName: string): { flow: Record<string, unknown>[] | null; format: SourceFormat | null; problems: ProblemList } {
+  const problems = new ProblemList();
+  const label = oneLine(fileName, 80) || 'input';
+  if (typeof text !== 'string' || text.length > MAX_INPUT_CHARS) {
+    problems.add('', label, `the file is larger than ${MAX_INPUT_CHARS} characters`, FORMATS_HELP);
+    return { flow: null, format: null, problems };
+  }
+  const parsed = parse(text);
+  if ('error' in parsed) {
+    problems.add('', label, `the file is neither JSON nor YAML: ${oneLine(parsed.error, 120)}`, FORMATS_HELP);
+    return { flow: null, format: null, problems };
+  }
+  const doc = parsed.doc;
   const format = detectFormat(doc);
-  if (format === 'node-red') return { flow: Array.isArray(doc) ? doc : ((doc as { flows: unknown[] }).flows), format, problems };
-  if (format === 'gmc') return { flow: gmcToFlow(doc, problems), format, problems };
-  if (format === 'flowise') return { flow: flowiseToFlow(doc, fileName, problems), format, problems };
-  if (format === 'opea-yaml') return { flow: opeaYamlToFlow(doc as Record<string, unknown>, fileName, problems), format, problems };
-  problems.add('', fileName, 'the file is no format opea-flow reads', 'give a Node-RED flow, a Flowise or GenAI Studio chatflow ({nodes, edges}), a GMConnector or OPEA pipeline YAML');
-  return { flow: null, format: null, problems };
+  let flow: Record<string, unknown>[] | null = null;
+  try {
+    if (format === 'node-red') flow = (Array.isArray(doc) ? doc : (doc as { flows: unknown[] }).flows) as Record<string, unknown>[];
+    else if (format === 'gmc') flow = gmcToFlow(doc, problems);
+    else if (format === 'flowise') flow = flowiseToFlow(doc, fileName, problems);
+    else if (format === 'opea-yaml') flow = opeaYamlToFlow(doc as Record<string, unknown>, fileName, problems);
+    else problems.add('', label, 'the file is no format opea-flow reads', FORMATS_HELP);
+  } catch (err) {
+    // A bug, not the user's fault: still one problem rather than a crash of the caller.
+    problems.add('', label, `internal error while importing it as ${format}: ${oneLine(err instanceof Error ? err.message : String(err), 120)}`, 'report this with the file');
+    flow = null;
+  }
+  return { flow: problems.empty ? flow : null, format, problems };
 }
