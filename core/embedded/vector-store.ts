@@ -116,6 +116,12 @@ export class VectorStore {
     return hits.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
   }
 
+  /** The stored (unit) vector of a document, or undefined; a view, valid until the next change. */
+  vector(id: string): Float32Array | undefined {
+    const at = this.positions.get(id);
+    return at === undefined ? undefined : this.vectors.subarray(at * this.dimensions, (at + 1) * this.dimensions);
+  }
+
   /** Writes `<file>.bin` (vectors) and `<file>.json` (documents); each replaces the old one whole. */
   save(file: string): void {
     const used = this.vectors.subarray(0, this.docs.length * this.dimensions);

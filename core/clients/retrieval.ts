@@ -1,0 +1,24 @@
+/** OPEA retriever microservice: EmbedDoc in, SearchedDoc out (GenAIComps v1.5 `/v1/retrieval`). */
+import { EmbedDoc, RetrievedDoc, SearchedDoc } from '../contract/documents';
+import { Endpoint } from './endpoint';
+import { isObject, unexpected } from './wire';
+
+export async function retrieveRemote(endpoint: Endpoint, doc: EmbedDoc, signal?: AbortSignal): Promise<SearchedDoc> {
+  const url = `${endpoint.config.baseUrl.replace(/\/+$/, '')}/v1/retrieval`;
+  const answer = await endpoint.postJson('/v1/retrieval', doc, signal);
+  if (!isObject(answer) || !Array.isArray(answer.retrieved_docs)) throw unexpected(url, 'expected a SearchedDoc {retrieved_docs: [...]}');
+  // v1.5 keeps metadata in a list parallel to retrieved_docs; older releases put it inside each doc.
+  const metadata = Array.isArray(answer.metadata) && answer.metadata.length === answer.retrieved_docs.length ? answer.metadata : null;
+  const docs: RetrievedDoc[] = answer.retrieved_docs.map((d, i) => {
+    if (!isObject(d) || typeof d.text !== 'string') throw unexpected(url, `retrieved_docs[${i}] has no text`);
+    const out: RetrievedDoc = { text: d.text };
+    const meta = metadata ? metadata[i] : d.metadata;
+    if (isObject(meta)) out.metadata = meta;
+    return out;
+  });
+  return {
+    initial_query: typeof answer.initial_query === 'string' ? answer.initial_query : doc.text,
+    retrieved_docs: docs,
+    top_n: typeof answer.top_n === 'number' ? answer.top_n : 1,
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * The OPEA documents that travel on msg.payload between stages (GenAIComps v1.5 docarray shapes), and
+ * readers that accept what a user is likely to send and explain what is missing otherwise.
+ */
+
+export interface EmbedDoc {
+  text: string;
+  embedding: number[];
+  search_type?: string;
+  k?: number;
+  distance_threshold?: number;
+  fetch_k?: number;
+  lambda_mult?: number;
+  score_threshold?: number;
+  index_name?: string;
+}
+
+export interface RetrievedDoc {
+  text: string;
+  metadata?: Record<string, unknown>;
+  /** Similarity or rerank score, where the stage that produced the document knows it. */
+  score?: number;
+}
+
+export interface SearchedDoc {
+  initial_query: string;
+  retrieved_docs: RetrievedDoc[];
+  top_n: number;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface LLMParamsDoc {
+  query: string;
+  documents: string[];
+  /** Rerank scores of `documents`, best first (kept by opea-rerank; not part of the OPEA wire format). */
+  scores?: number[];
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  repetition_penalty?: number;
+  stream?: boolean;
+  chat_template?: string;
+  /** Earlier turns of the conversation, oldest first. */
+  history?: ChatMessage[];
+}
+
+export interface GeneratedDoc {
+  text: string;
+  prompt: string;
+}
+
+/** Input that does not fit the stage: what is wrong and how to fix it. */
+export class ContractError extends Error {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
+    super(`${message} — ${fix}`);
+    this.name = 'ContractError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (isObject(value)) {
+    const keys = Object.keys(value).slice(0, 6);
+    return keys.length ? `an object with ${keys.join(', ')}` : 'an empty object';
+  }
+  return `a ${typeof value}`;
+}
+
+/** The last user message of an OpenAI chat request, or null when `payload` is not one. */
+function lastUserMessage(payload: Json): string | null {
+  if (!Array.isArray(payload.messages)) return null;
+  for (let i = payload.messages.length - 1; i >= 0; i--) {
+    const m = payload.messages[i] as Json;
+    if (isObject(m) && m.role === 'user') {
+      if (typeof m.content === 'string') return m.content;
+      if (Array.isArray(m.content)) {
+        return m.content.filter((p) => isObject(p) && p.type === 'text' && typeof p.text === 'string').map((p) => (p as Json).text as string).join('\n');
+      }
+    }
+  }
+  return null;
+}
+
+/** The question or text a payload carries: a string, TextDoc, EmbedDoc, SearchedDoc, LLMParamsDoc or chat request. */
+export function textOf(payload: unknown): string | null {
+  if (typeof payload === 'string') return payload;
+  if (!isObject(payload)) return null;
+  for (const key of ['text', 'query', 'initial_query', 'input', 'question']) if (typeof payload[key] === 'string') return payload[key] as string;
+  return lastUserMessage(payload);
+}
+
+/** Texts to embed: one (string or document) or several (an array of strings or `input: string[]`). */
+export function textsToEmbed(payload: unknown): { texts: string[]; single: boolean } {
+  if (Array.isArray(payload) && payload.length > 0 && payload.every((t) => typeof t === 'string')) return { texts: payload as string[], single: false };
+  if (isObject(payload) && Array.isArray(payload.input) && payload.input.length > 0 && payload.input.every((t) => typeof t === 'string')) {
+    return { texts: payload.input as string[], single: false };
+  }
+  const text = textOf(payload);
+  if (!nonEmpty(text)) {
+    throw new ContractError(`msg.payload has no text to embed (it is ${describe(payload)})`, 'send a string, {text: "..."} or an array of strings');
+  }
+  return { texts: [text], single: true };
+}
+
+function finiteVector(v: unknown): v is number[] {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+export function asEmbedDoc(payload: unknown): EmbedDoc {
+  if (!isObject(payload) || typeof payload.text !== 'string' || !finiteVector(payload.embedding)) {
+    throw new ContractError(
+      `the retriever needs an EmbedDoc {text, embedding: number[]}, not ${describe(payload)}`,
+      'wire an opea-embedding node in front of the retriever',
+    );
+  }
+  return payload as unknown as EmbedDoc;
+}
+
+function retrievedDoc(d: unknown): RetrievedDoc | null {
+  if (typeof d === 'string') return { text: d };
+  if (isObject(d) && typeof d.text === 'string') {
+    const doc: RetrievedDoc = { text: d.text };
+    if (isObject(d.metadata)) doc.metadata = d.metadata;
+    if (typeof d.score === 'number') doc.score = d.score;
+    return doc;
+  }
+  return null;
+}
+
+export function asSearchedDoc(payload: unknown): SearchedDoc {
+  if (isObject(payload) && Array.isArray(payload.retrieved_docs)) {
+    const query = typeof payload.initial_query === 'string' ? payload.initial_query : typeof payload.query === 'string' ? payload.query : null;
+    const docs = payload.retrieved_docs.map(retrievedDoc);
+    if (query !== null && docs.every((d) => d !== null)) {
+      const topN = typeof payload.top_n === 'number' && Number.isInteger(payload.top_n) && payload.top_n > 0 ? payload.top_n : 1;
+      return { initial_query: query, retrieved_docs: docs as RetrievedDoc[], top_n: topN };
+    }
+  }
+  throw new ContractError(
+    `the reranker needs a SearchedDoc {initial_query, retrieved_docs: [{text}]}, not ${describe(payload)}`,
+    'wire an opea-retriever node in front of the reranker',
+  );
+}
+
+function messages(value: unknown): ChatMessage[] | null {
+  if (!Array.isArray(value)) return null;
+  const out: ChatMessage[] = [];
+  for (const m of value) {
+    if (!isObject(m) || !['system', 'user', 'assistant'].includes(m.role as string) || typeof m.content !== 'string') return null;
+    out.push({ role: m.role as ChatMessage['role'], content: m.content });
+  }
+  return out;
+}
+
+/**
+ * What the LLM stage is asked: an LLMParamsDoc, a SearchedDoc (documents not reranked), an OpenAI
+ * chat request (its last user message is the question, earlier messages the history) or a string.
+ */
+export function asLlmInput(payload: unknown): LLMParamsDoc {
+  if (typeof payload === 'string' && payload.trim() !== '') return { query: payload, documents: [] };
+  if (isObject(payload)) {
+    if (typeof payload.query === 'string') {
+      const documents = Array.isArray(payload.documents)
+        ? payload.documents.map((d) => (typeof d === 'string' ? d : isObject(d) && typeof d.text === 'string' ? d.text : null))
+        : [];
+      if (documents.every((d) => d !== null)) {
+        const doc: LLMParamsDoc = { ...(payload as object), query: payload.query, documents: documents as string[] } as LLMParamsDoc;
+        const history = messages(payload.history);
+        if (payload.history !== undefined && history === null) {
+          throw new ContractError('msg.payload.history is not a list of {role, content} messages', 'give history as [{role: "user"|"assistant"|"system", content: "..."}]');
+        }
+        if (history) doc.history = history;
+        return doc;
+      }
+    }
+    if (Array.isArray(payload.retrieved_docs)) {
+      const searched = asSearchedDoc(payload);
+      return { query: searched.initial_query, documents: searched.retrieved_docs.map((d) => d.text) };
+    }
+    const chat = messages(payload.messages);
+    if (chat && chat.length > 0 && chat[chat.length - 1].role === 'user') {
+      const last = chat[chat.length - 1];
+      const documents = Array.isArray(payload.documents) && payload.documents.every((d) => typeof d === 'string') ? (payload.documents as string[]) : [];
+      return { query: last.content, documents, history: chat.slice(0, -1) };
+    }
+  }
+  throw new ContractError(
+    `the LLM needs a question: a string, an LLMParamsDoc {query, documents}, a SearchedDoc or an OpenAI chat request — not ${describe(payload)}`,
+    'wire an opea-rerank or opea-retriever node in front, or send {query: "..."}',
+  );
+}
+
+/** OPEA ChatQnA's way of asking: answer from the search results, and say so when they do not help. */
+export const DEFAULT_CHAT_TEMPLATE = [
+  '### You are a helpful, respectful and honest assistant. Answer the question using the search results',
+  'below where they are relevant, and ignore them where they are not. If you do not know the answer,',
+  'say so instead of making one up.',
+  '### Search results: {context}',
+  '### Question: {question}',
+  '### Answer:',
+].join('\n');
+
+/** Fills `{context}` and `{question}`; a template without `{question}` gets the question appended. */
+export function renderPrompt(template: string, query: string, documents: string[]): string {
+  const context = documents.join('\n');
+  let prompt = template.split('{context}').join(context);
+  if (prompt.includes('{question}')) prompt = prompt.split('{question}').join(query);
+  else prompt = `${prompt}\n${query}`;
+  return prompt;
+}
