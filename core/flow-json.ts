@@ -150,7 +150,7 @@ class WireResolver {
 
 type Coerced = { value: ParamValue } | { error: string };
 
-function coerceParam(spec: ParamSpec, raw: unknown): Coerced {
+export function coerceParam(spec: ParamSpec, raw: unknown): Coerced {
   if (raw === undefined || raw === null || raw === '') return { value: spec.default };
   switch (spec.type) {
     case 'boolean':
@@ -173,6 +173,13 @@ function coerceParam(spec: ParamSpec, raw: unknown): Coerced {
       if (typeof raw !== 'string') return { error: 'must be text' };
       if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(raw)) return { error: 'must be letters, digits, _ . : - (at most 128)' };
       return { value: raw };
+    case 'text':
+      if (typeof raw !== 'string') return { error: 'must be text' };
+      if (raw.length > 20_000) return { error: 'must be at most 20000 characters' };
+      return { value: raw };
+    case 'model':
+      if (typeof raw !== 'string' || !MODEL_ID.test(raw.trim())) return { error: 'must be a model id (letters, digits and . _ / : @ + -, at most 200)' };
+      return { value: raw.trim() };
   }
 }
 
@@ -406,6 +413,8 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
   for (const id of members) {
     if (!known.has(id) || byId.get(id)?.type === 'opea-dataprep') continue;
     (outs.get(id) ?? []).forEach((port, portIndex) => {
+      // A service node's first output carries the pipeline; later ones (LLM stream chunks) are side outputs.
+      if (portIndex > 0 && isServiceType(byId.get(id)?.type ?? '')) return;
       for (const to of new Set(receivers(port, new Set()))) edges.push({ from: id, port: portIndex, to });
     });
   }

@@ -12,7 +12,8 @@ export const DEFAULT_INDEX_NAME = 'rag-redis';
 
 export interface ParamSpec {
   key: string;
-  type: 'int' | 'number' | 'boolean' | 'string' | 'enum';
+  /** string: a name (letters, digits, _ . : -); text: free text; model: a model id or empty. */
+  type: 'int' | 'number' | 'boolean' | 'string' | 'enum' | 'text' | 'model';
   default: ParamValue;
   min?: number;
   max?: number;
@@ -43,9 +44,11 @@ const num = (key: string, dflt: number, min: number, max: number, doc: string): 
   doc,
 });
 const str = (key: string, dflt: string, doc: string): ParamSpec => ({ key, type: 'string', default: dflt, doc });
+const storeRef: ParamSpec = { key: 'store', type: 'string', default: '', doc: 'id of the opea-vectorstore config node (memory backend)' };
+const hashingDimensions = int('dimensions', 384, 8, 'vector size of the hashing embedder', 8192);
 
 export const NODE_TYPES: readonly NodeTypeSpec[] = [
-  { type: 'opea-embedding', kind: 'embedding', params: [] },
+  { type: 'opea-embedding', kind: 'embedding', params: [hashingDimensions] },
   {
     type: 'opea-retriever',
     kind: 'retriever',
@@ -62,6 +65,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       int('fetchK', 20, 1, 'candidates fetched before MMR re-selection', 10000),
       num('lambdaMult', 0.5, 0, 1, 'MMR diversity: 0 most diverse, 1 most relevant'),
       str('indexName', DEFAULT_INDEX_NAME, 'vector index to search (Redis INDEX_NAME); dataprep writing the same index feeds it'),
+      storeRef,
     ],
   },
   {
@@ -79,6 +83,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       int('topK', 10, 1, 'sample from the k most likely tokens', 100_000),
       num('repetitionPenalty', 1.03, 0, 10, 'penalty for repeated tokens (1 = none)'),
       { key: 'streaming', type: 'boolean', default: true, doc: 'stream tokens as they are generated' },
+      { key: 'template', type: 'text', default: '', doc: 'chat template with {context} and {question}; empty: the built-in RAG template' },
     ],
   },
   {
@@ -101,6 +106,16 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       int('chunkSize', 1500, 1, 'characters per chunk', 1_000_000),
       int('chunkOverlap', 100, 0, 'characters shared by neighbouring chunks', 1_000_000),
       str('indexName', DEFAULT_INDEX_NAME, 'vector index to write (Redis INDEX_NAME)'),
+      storeRef,
+      {
+        key: 'embedBackend',
+        type: 'enum',
+        default: 'hashing',
+        values: ['hashing', 'tei', 'opea', 'openai', 'ollama'],
+        doc: 'embedder for the memory backend (through the node\'s server when remote); must match the query path\'s opea-embedding',
+      },
+      { key: 'embedModel', type: 'model', default: '', doc: 'model id of that embedder' },
+      hashingDimensions,
     ],
   },
 ];

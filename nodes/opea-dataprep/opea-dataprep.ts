@@ -1,0 +1,31 @@
+/** opea-dataprep: documents in; chunked, embedded and written to the vector store; an ingest report out. */
+import { DataprepConfig, ingestInput, runDataprep } from '../../core/stages/dataprep';
+import { NodeConfig, Red, RedNode } from '../shared/red';
+import { endpointOf, handleInput, indexesOf, readSettings } from '../shared/service-node';
+
+module.exports = function register(RED: Red): void {
+  function OpeaDataprep(this: RedNode, config: NodeConfig) {
+    RED.nodes.createNode(this, config);
+    const { settings, problems } = readSettings('opea-dataprep', config);
+    const p = settings.params;
+    const dataprep: DataprepConfig = {
+      backend: settings.backend,
+      chunkSize: p.chunkSize as number,
+      chunkOverlap: p.chunkOverlap as number,
+      indexName: p.indexName as string,
+      embedder: { backend: p.embedBackend as string, model: (p.embedModel as string) || undefined, dimensions: p.dimensions as number },
+    };
+    if (dataprep.chunkOverlap >= dataprep.chunkSize) problems.push(`chunkOverlap (${dataprep.chunkOverlap}) must be smaller than chunkSize (${dataprep.chunkSize})`);
+    handleInput(this, 'dataprep', problems, async (msg, signal) => {
+      const req = msg.req as { files?: unknown } | undefined;
+      const input = ingestInput(msg.payload, req?.files);
+      const endpoint = endpointOf(RED, config.server);
+      const deps = settings.backend === 'memory' ? { indexes: indexesOf(RED, config.store), embedderEndpoint: endpoint } : { endpoint };
+      const report = await runDataprep(dataprep, deps, input, signal);
+      msg.payload = report;
+      const chunks = typeof report.chunks === 'number' ? `${report.chunks} chunks → ${dataprep.indexName}` : 'ingested';
+      return { status: chunks, metrics: typeof report.chunks === 'number' ? { chunks: report.chunks } : {} };
+    });
+  }
+  RED.nodes.registerType('opea-dataprep', OpeaDataprep);
+};
