@@ -1,0 +1,87 @@
+/**
+ * The Node-RED runtimes the node tests run on: the development one (4.1.x) and 5.0.x (installed as the
+ * alias node-red-5). Each suite runs once per runtime through node-red-node-test-helper.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper = require('node-red-node-test-helper') as TestHelper;
+
+export interface TestNode {
+  id: string;
+  on(event: string, handler: (...args: any[]) => void): void;
+  receive(msg: Record<string, unknown>): void;
+  status: { (s: unknown): void; args?: unknown[][]; lastCall?: { args: unknown[] } };
+  error: { (e: unknown): void; lastCall?: { args: unknown[] } };
+  [key: string]: unknown;
+}
+
+export interface TestHelper {
+  init(runtimePath: string, settings?: Record<string, unknown>): void;
+  settings(settings: Record<string, unknown>): void;
+  startServer(done: (err?: unknown) => void): void;
+  stopServer(done: (err?: unknown) => void): void;
+  load(nodes: unknown, flow: unknown[], credentials?: Record<string, unknown>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+}
+
+export const RUNTIMES = [
+  { name: 'node-red', path: require.resolve('node-red') },
+  { name: 'node-red-5', path: require.resolve('node-red-5') },
+].map((r) => ({ ...r, version: JSON.parse(fs.readFileSync(path.join(path.dirname(r.path), '..', 'package.json'), 'utf8')).version as string }));
+
+/** Runs `suite` once on each runtime, with a fresh user directory per runtime. */
+export function onEachRuntime(title: string, suite: (userDir: () => string) => void): void {
+  for (const runtime of RUNTIMES) {
+    describe(`${title} (Node-RED ${runtime.version})`, function () {
+      let userDir = '';
+      before(function (done) {
+        userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-nodes-'));
+        helper.init(runtime.path, { userDir });
+        helper.startServer(done);
+      });
+      afterEach(async () => {
+        await helper.unload();
+      });
+      after(function (done) {
+        helper.stopServer(() => {
+          fs.rmSync(userDir, { recursive: true, force: true });
+          done();
+        });
+      });
+      suite(() => userDir);
+    });
+  }
+}
+
+/** The compiled node modules of the pack, as helper.load wants them. */
+export function packNodes(): unknown[] {
+  const root = path.resolve(__dirname, '..', '..', 'nodes');
+  return ['opea-server', 'opea-vectorstore', 'opea-embedding', 'opea-dataprep', 'opea-retriever', 'opea-rerank', 'opea-llm'].map((t) => require(path.join(root, t, `${t}.js`)));
+}
+
+/** Resolves with the first message a helper node receives, or rejects after `ms`. */
+export function nextMessage(node: TestNode, ms = 5000): Promise<Record<string, any>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no message at ${node.id} within ${ms} ms`)), ms);
+    node.on('input', (msg: Record<string, any>) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** Resolves with the error a node reports through done(err), or rejects after `ms`. */
+export function nextError(node: TestNode, ms = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no error from ${node.id} within ${ms} ms`)), ms);
+    node.on('call:error', (call: { args: unknown[] }) => {
+      clearTimeout(timer);
+      const e = call.args[0];
+      resolve(e instanceof Error ? e.message : String(e));
+    });
+  });
+}
