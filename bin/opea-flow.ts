@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * opea-flow: validate and export Node-RED flows of node-red-contrib-opea from the command line.
- * Exit codes: 0 done, 2 the input has problems (nothing written), 1 internal error.
+ * opea-flow: validate, export and run Node-RED flows of node-red-contrib-opea from the command line.
+ * Exit codes: 0 done, 2 the input has problems (nothing written), 1 a run failed or an internal error.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,18 +12,25 @@ import { PLATFORMS, Platform } from '../core/model';
 import { formatProblem, oneLine, ProblemList } from '../core/problems';
 import { writeBundle } from '../exporters/bundle';
 import { exportPipeline, Target, TARGETS } from '../exporters';
+import { runFlow, RunError } from './run-command';
 
 const USAGE = `Usage:
   opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all]
   opea-flow export FLOW --target gmc|compose|ansible|all --out DIR [--name NAME] [--namespace NS]
                    [--platform xeon|gaudi|nvidia] [--tab TAB]
   opea-flow import FILE --out FLOW.json
+  opea-flow run FLOW --input JSON [--tab TAB] [--entry URL] [--credentials FILE] [--user-dir DIR]
+                [--timeout SECONDS]
 
 FLOW is Node-RED flow JSON (the editor's export, a flows file or {"flows": [...]}), a Flowise or
 GenAI Studio chatflow, or a GMConnector CR; import converts any of them to Node-RED flow JSON.
 validate exits 0 when the flow is a valid pipeline (and exportable to --target, if given),
 2 with one line per problem. export writes DIR/gmc/<name>.yaml, DIR/compose/ and DIR/ansible/
-(as --target asks) and exits 2 with nothing written when the flow has problems.`;
+(as --target asks) and exits 2 with nothing written when the flow has problems.
+run starts an embedded Node-RED (no editor; the flow file is not changed), posts the JSON input (or
+@file) to the pipeline's http in node (or the one at --entry URL), prints the answer as JSON and exits
+0, or 1 when a node fails. --credentials reads {"<config node id>": {"apiKey": "..."}}; --user-dir
+keeps the embedded vector store between runs (default: a temporary folder). Needs node-red installed.`;
 
 class UsageError extends Error {}
 
@@ -77,7 +84,32 @@ function importCommand(file: string, out: string | undefined): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+async function runCommand(file: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (typeof values.input !== 'string') throw new UsageError('--input is required (JSON, or @file)');
+  const timeout = values.timeout === undefined ? 120 : Number(values.timeout);
+  if (!(timeout > 0)) throw new UsageError('--timeout must be a number of seconds above 0');
+  const problems = new ProblemList();
+  const flow = readFlow(file, problems);
+  if (!flow || !problems.empty) return report(problems);
+  try {
+    const answer = await runFlow(flow as never, {
+      input: values.input,
+      tab: values.tab as string | undefined,
+      entry: values.entry as string | undefined,
+      credentials: values.credentials as string | undefined,
+      userDir: values['user-dir'] as string | undefined,
+      timeoutMs: timeout * 1000,
+    });
+    process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof RunError)) throw err;
+    process.stderr.write(`opea-flow run: ${err.message}\n`);
+    return err.exitCode;
+  }
+}
+
+export function main(argv: string[]): number | Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -92,6 +124,11 @@ export function main(argv: string[]): number {
         platform: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
+        input: { type: 'string' },
+        entry: { type: 'string' },
+        credentials: { type: 'string' },
+        'user-dir': { type: 'string' },
+        timeout: { type: 'string' },
       },
     });
   } catch (err) {
@@ -110,10 +147,20 @@ export function main(argv: string[]): number {
     return values.help ? 0 : 2;
   }
   try {
-    if (!['validate', 'export', 'import'].includes(command)) throw new UsageError(`unknown command '${command}'`);
+    if (!['validate', 'export', 'import', 'run'].includes(command)) throw new UsageError(`unknown command '${command}'`);
     if (!file) throw new UsageError('FLOW is missing');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     if (command === 'import') return importCommand(file, values.out);
+    if (command === 'run') {
+      return runCommand(file, values).catch((err: Error) => {
+        if (err instanceof UsageError) {
+          process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+          return 2;
+        }
+        process.stderr.write(`opea-flow: internal error: ${err.stack ?? String(err)}\n`);
+        return 1;
+      });
+    }
     const targets = targetsOf(values.target, command === 'export');
     const platform = platformOf(values.platform);
     if (command === 'export' && !values.out) throw new UsageError('--out is required');
@@ -147,5 +194,7 @@ if (require.main === module) {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
   });
-  process.exitCode = main(process.argv.slice(2));
+  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+    process.exitCode = code;
+  });
 }

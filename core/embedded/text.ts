@@ -5,10 +5,14 @@ export function tokenize(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-/** Sentences: split after . ! ? (and their full-width forms) or at blank lines; trimmed, non-empty. */
+/** A Markdown ATX heading line: a title, not a sentence, so it is dropped and ends the sentence before it. */
+const MARKDOWN_HEADING = /^ {0,3}#{1,6}(?:[ \t][^\n]*)?$/mu;
+
+/** Sentences: split after . ! ? (and their full-width forms) or at blank lines and Markdown headings; trimmed, non-empty. */
 export function sentences(text: string): string[] {
   return text
-    .split(/(?<=[.!?\u3002\uff01\uff1f])\s+|\n\s*\n/u)
+    .split(MARKDOWN_HEADING)
+    .flatMap((block) => block.split(/(?<=[.!?\u3002\uff01\uff1f])\s+|\n\s*\n/u))
     .map((s) => s.replace(/\s+/g, ' ').trim())
     .filter((s) => s.length > 0);
 }

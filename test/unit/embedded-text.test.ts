@@ -10,6 +10,7 @@ describe('embedded text backends', () => {
   it('tokenizes Unicode words and splits sentences', () => {
     assert.deepEqual(tokenize("OPEA's ChatQnA, v1.5 — Ünïcode 日本"), ['opea', 's', 'chatqna', 'v1', '5', 'ünïcode', '日本']);
     assert.deepEqual(sentences('One. Two!  Three?\n\nFour'), ['One.', 'Two!', 'Three?', 'Four']);
+    assert.deepEqual(sentences('# Title\nFirst line\n## Sub\nSecond. Third\n#hashtag stays'), ['First line', 'Second.', 'Third #hashtag stays']);
   });
 
   it('hashing embedder: unit vectors, deterministic, closer for texts sharing words', () => {

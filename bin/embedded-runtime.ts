@@ -1,0 +1,169 @@
+/**
+ * An embedded Node-RED runtime with this pack loaded: flows held in memory (the flow file is never
+ * written), logs on stderr, HTTP on 127.0.0.1. Node-RED is not a dependency of the pack; it is
+ * required when this starts, and a missing one is explained.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+
+const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+
+export interface RuntimeOptions {
+  flow: unknown[];
+  /** Plain credentials by node id ({apiKey} for opea-server nodes); never written to disk. */
+  credentials?: Record<string, Record<string, string>>;
+  /** Where the embedded vector store and Node-RED's own files live; a temporary folder when absent. */
+  userDir?: string;
+  host?: string;
+  port?: number;
+  /** Called with every error a node reports (done(err) or node.error). */
+  onNodeError?: (error: string, nodeId: string) => void;
+  /** Node-RED log lines at warn and above. */
+  onLog?: (line: string) => void;
+}
+
+export interface EmbeddedRuntime {
+  url: string;
+  userDir: string;
+  /** Resolves once start-up injects have fired and every message in flight has completed. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface NodeRedModule {
+  init(server: http.Server, settings: Record<string, unknown>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  httpNode: http.RequestListener;
+  hooks: { add(name: string, fn: (event: Record<string, any>) => void): void; clear(name: string): void };
+}
+
+function loadNodeRed(): NodeRedModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('node-red') as NodeRedModule;
+  } catch {
+    throw new Error('Node-RED is not installed here: run `npm install node-red` (4.x or newer) beside node-red-contrib-opea');
+  }
+}
+
+/** Node-RED storage that keeps flows and credentials in memory and refuses nothing. */
+function memoryStorage(flow: unknown[], credentials: Record<string, unknown>) {
+  let flows = flow;
+  let creds = credentials;
+  let settings: Record<string, unknown> = {};
+  let sessions: Record<string, unknown> = {};
+  return {
+    init: async () => undefined,
+    getFlows: async () => flows,
+    saveFlows: async (f: unknown[]) => {
+      flows = f;
+    },
+    getCredentials: async () => creds,
+    saveCredentials: async (c: Record<string, unknown>) => {
+      creds = c;
+    },
+    getSettings: async () => settings,
+    saveSettings: async (s: Record<string, unknown>) => {
+      settings = s;
+    },
+    getSessions: async () => sessions,
+    saveSessions: async (s: Record<string, unknown>) => {
+      sessions = s;
+    },
+    getLibraryEntry: async () => [],
+    saveLibraryEntry: async () => undefined,
+  };
+}
+
+/** Makes the pack visible to Node-RED as an installed module of the user directory. */
+function linkPack(userDir: string): void {
+  const modules = path.join(userDir, 'node_modules');
+  const link = path.join(modules, 'node-red-contrib-opea');
+  fs.mkdirSync(modules, { recursive: true });
+  if (!fs.existsSync(link)) fs.symlinkSync(PACKAGE_ROOT, link, 'dir');
+}
+
+/**
+ * Whether a node calls done() for every message, so that its messages can be counted in flight.
+ * Nodes with a one- or two-argument input handler (the core switch node, for one) never do; Node-RED
+ * counts the three-argument handlers in _expectedDoneCount.
+ */
+function reportsCompletion(node: { type?: string; _expectedDoneCount?: number } | undefined): boolean {
+  if (!node) return false;
+  return typeof node._expectedDoneCount === 'number' ? node._expectedDoneCount > 0 : String(node.type).startsWith('opea-');
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRuntime> {
+  const RED = loadNodeRed();
+  const temporary = options.userDir === undefined;
+  const userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'opea-flow-'));
+  fs.mkdirSync(userDir, { recursive: true });
+  linkPack(userDir);
+  // Node-RED reads the user directory's package.json (as one it created itself would be).
+  const pkg = path.join(userDir, 'package.json');
+  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, `${JSON.stringify({ name: 'node-red-project', description: 'opea-flow', version: '0.0.1', private: true }, null, 2)}\n`);
+  const server = http.createServer((req, res) => RED.httpNode(req, res));
+  const logLine = options.onLog ?? ((line: string) => process.stderr.write(`${line}\n`));
+  RED.init(server, {
+    userDir,
+    httpAdminRoot: false,
+    httpNodeRoot: '/',
+    disableEditor: true,
+    credentialSecret: false,
+    storageModule: memoryStorage(options.flow, options.credentials ?? {}),
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    logging: {
+      console: { level: 'off' },
+      stderr: {
+        level: 'warn',
+        handler: () => (entry: { level: number; msg: unknown; type?: string; name?: string; id?: string }) => {
+          // Credentials live in memory only here, so Node-RED's advice to encrypt them does not apply.
+          if (String(entry.msg).startsWith('Using unencrypted credentials')) return;
+          const source = entry.type ? `[${entry.type}${entry.name ? `:${entry.name}` : ''}] ` : '';
+          logLine(`${source}${entry.msg instanceof Error ? entry.msg.message : String(entry.msg)}`);
+        },
+      },
+    },
+  });
+  let inFlight = 0;
+  // Node-RED treats a hook that declares no parameter as callback-style and would wait on it forever.
+  RED.hooks.add('onReceive.opea-flow', (event) => {
+    if (reportsCompletion(event.destination?.node)) inFlight += 1;
+  });
+  RED.hooks.add('onComplete.opea-flow', (event) => {
+    if (reportsCompletion(event.node?.node)) inFlight -= 1;
+    if (event.error && options.onNodeError) options.onNodeError(event.error instanceof Error ? event.error.message : String(event.error), String(event.node?.id ?? ''));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  await RED.start();
+  const started = Date.now();
+  const injectDelayMs = Math.max(0, ...options.flow.map((n) => n as Record<string, unknown>).filter((n) => n.type === 'inject' && n.once === true && n.d !== true).map((n) => (Number(n.onceDelay) || 0.1) * 1000 + 100));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
+    userDir,
+    settled: async () => {
+      // Quiet means nothing in flight twice in a row, 50 ms apart: a node between hops is never seen as idle.
+      let quiet = 0;
+      while (quiet < 2) {
+        await new Promise((r) => setTimeout(r, 50));
+        quiet = Date.now() - started >= injectDelayMs && inFlight <= 0 ? quiet + 1 : 0;
+      }
+    },
+    stop: async () => {
+      RED.hooks.clear('onReceive.opea-flow');
+      RED.hooks.clear('onComplete.opea-flow');
+      await RED.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      if (temporary) fs.rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+}
