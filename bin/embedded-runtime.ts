@@ -10,6 +10,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+/** Node-RED's numeric log levels: fatal 10, error 20, warn 30. */
+const ERROR_LEVEL = 20;
 
 export interface RuntimeOptions {
   flow: unknown[];
@@ -19,7 +21,7 @@ export interface RuntimeOptions {
   userDir?: string;
   host?: string;
   port?: number;
-  /** Called with every error a node reports (done(err) or node.error). */
+  /** Called with every error a node reports (done(err) or node.error), which is then not logged. */
   onNodeError?: (error: string, nodeId: string) => void;
   /** Node-RED log lines at warn and above. */
   onLog?: (line: string) => void;
@@ -121,10 +123,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
       stderr: {
         level: 'warn',
         handler: () => (entry: { level: number; msg: unknown; type?: string; name?: string; id?: string }) => {
+          const text = entry.msg instanceof Error ? entry.msg.message : String(entry.msg);
           // Credentials live in memory only here, so Node-RED's advice to encrypt them does not apply.
-          if (String(entry.msg).startsWith('Using unencrypted credentials')) return;
-          const source = entry.type ? `[${entry.type}${entry.name ? `:${entry.name}` : ''}] ` : '';
-          logLine(`${source}${entry.msg instanceof Error ? entry.msg.message : String(entry.msg)}`);
+          if (text.startsWith('Using unencrypted credentials')) return;
+          // done(err) and node.error() both log at error level with the node's id; the caller reports those.
+          if (entry.level <= ERROR_LEVEL && entry.id && options.onNodeError) {
+            options.onNodeError(text, entry.id);
+            return;
+          }
+          logLine(`${entry.type ? `[${entry.type}${entry.name ? `:${entry.name}` : ''}] ` : ''}${text}`);
         },
       },
     },
@@ -136,7 +143,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
   });
   RED.hooks.add('onComplete.opea-flow', (event) => {
     if (reportsCompletion(event.node?.node)) inFlight -= 1;
-    if (event.error && options.onNodeError) options.onNodeError(event.error instanceof Error ? event.error.message : String(event.error), String(event.node?.id ?? ''));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -161,8 +167,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
       RED.hooks.clear('onReceive.opea-flow');
       RED.hooks.clear('onComplete.opea-flow');
       await RED.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // A request still waiting for its answer (the flow failed before its http response) would keep close() waiting.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await closed;
       if (temporary) fs.rmSync(userDir, { recursive: true, force: true });
     },
   };

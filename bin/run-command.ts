@@ -79,6 +79,8 @@ export async function runFlow(flow: RawNode[], options: RunOptions): Promise<unk
   if (unknownTypes.length > 0) throw new RunError(`this release of node-red-contrib-opea has no node type ${unknownTypes.join(', ')}; remove those nodes or upgrade`, 2);
   const entryPath = chooseEntry(flow, options);
   const input = readJsonArgument(options.input, '--input');
+  // Node-RED's JSON body parser takes only objects and arrays, so a JSON string goes as text: msg.payload is that string.
+  const [body, contentType] = typeof input === 'string' ? [input, 'text/plain; charset=utf-8'] : [JSON.stringify(input), 'application/json'];
   const credentials = options.credentials === undefined ? {} : (readJsonArgument(`@${options.credentials}`, '--credentials') as Record<string, Record<string, string>>);
 
   let failNode: (error: RunError) => void = () => undefined;
@@ -99,7 +101,7 @@ export async function runFlow(flow: RawNode[], options: RunOptions): Promise<unk
       await runtime.settled();
       // http in routes appear as the flows start; wait for ours.
       for (let attempt = 0; ; attempt++) {
-        const response = await axios.post(`${runtime.url}${entryPath}`, input, { validateStatus: () => true, responseType: 'text', transformResponse: (x: string) => x, proxy: false });
+        const response = await axios.post(`${runtime.url}${entryPath}`, body, { headers: { 'content-type': contentType }, validateStatus: () => true, responseType: 'text', transformResponse: (x: string) => x, proxy: false });
         if (response.status === 404 && attempt < 100) {
           await new Promise((r) => setTimeout(r, 50));
           continue;

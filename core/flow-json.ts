@@ -224,8 +224,8 @@ function toComponent(node: RawNode, spec: NodeTypeSpec, byId: Map<string, RawNod
     const server = byId.get(node.server);
     if (!server || server.type !== 'opea-server') {
       fail('its server config node is missing from the flow', 'choose a server in the node, or export the flow with its config nodes');
-    } else if (typeof server.url === 'string' && server.url.trim() !== '') {
-      serverUrl = server.url.trim();
+    } else if (typeof server.baseUrl === 'string' && server.baseUrl.trim() !== '') {
+      serverUrl = server.baseUrl.trim();
     }
   }
 

@@ -66,8 +66,10 @@ export function validateEndpoint(config: EndpointConfig): string | null {
   return null;
 }
 
+/** Base URLs are often given with OpenAI's `/v1` (as `https://api.openai.com/v1`); it is not doubled. */
 function joinUrl(base: string, path: string): string {
-  return `${base.replace(/\/+$/, '')}${path}`;
+  const trimmed = base.replace(/\/+$/, '');
+  return trimmed.endsWith('/v1') && path.startsWith('/v1/') ? `${trimmed}${path.slice(3)}` : `${trimmed}${path}`;
 }
 
 function statusHint(status: number): string {

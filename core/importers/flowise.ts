@@ -254,7 +254,7 @@ export function flowiseToFlow(doc: unknown, fileName: string, problems: ProblemL
     if (typeof url !== 'string' || !isHttpUrl(url) || /\/\/[^/]*@/.test(url)) return undefined;
     let server = servers.get(url);
     if (!server) {
-      server = { id: id(`server/${url}`), type: 'opea-server', z: tab, name: new URL(url).host, url };
+      server = { id: id(`server/${url}`), type: 'opea-server', z: tab, name: new URL(url).host, baseUrl: url };
       servers.set(url, server);
     }
     return server.id;

@@ -170,12 +170,13 @@ class ComposeBuilder {
   }
 
   private addRouter(steps: Step[]): void {
-    const executed = steps.filter((s) => s.internalService && !s.internalService.isDownstreamService).map((s) => s.internalService?.serviceName as string);
+    // Every OPEA microservice, dataprep included: the router forwards its /dataprep route to that one.
+    const executed = steps.map((s) => s.internalService?.serviceName).filter((name): name is string => name !== undefined && this.defs.get(name)?.chain !== undefined);
     const graph = JSON.stringify(this.cr);
     this.services[ROUTER_SERVICE] = {
       image: imageRef(ROUTER.image, true),
       command: [ROUTER.arg, literal(graph)],
-      depends_on: Object.fromEntries(executed.map((name) => [name, { condition: 'service_healthy' }])),
+      depends_on: Object.fromEntries(executed.map((name) => [name, this.condition(name)])),
       environment: this.proxies(Object.keys(this.services)),
       ports: ['${ROUTER_PORT:-8080}:8080'],
       restart: 'unless-stopped',

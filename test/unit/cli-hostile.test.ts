@@ -39,7 +39,7 @@ describe('opea-flow CLI', () => {
   it('validate: exit 0 on the example flow', () => {
     const r = run(['validate', CHATQNA, '--target', 'all']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^valid: ChatQnA: 4 components, exportable to gmc, compose, ansible\n$/);
+    assert.match(r.stdout, /^valid: ChatQnA: 5 components, exportable to gmc, compose, ansible\n$/);
   });
 
   it('validate: exit 2, one line per problem, every problem at once', () => {

@@ -129,7 +129,7 @@ describe('compose exporter', () => {
     const files = exportAll(flow);
     assert.match(files['compose/compose.yaml'], /user=\$\$HOME/);
     const steps = routerGraph(composeOf(files)).spec.nodes.root.steps as Json[];
-    assert.deepEqual(steps.at(-1), { name: 'Llm', data: '$response', externalService: 'http://llm.example:9000/v1/chat/completions?user=$HOME', serviceUrl: 'http://llm.example:9000/v1/chat/completions?user=$HOME' });
+    assert.deepEqual(steps.find((s) => s.name === 'Llm'), { name: 'Llm', data: '$response', externalService: 'http://llm.example:9000/v1/chat/completions?user=$HOME', serviceUrl: 'http://llm.example:9000/v1/chat/completions?user=$HOME' });
   });
 
   it('is byte-identical for the same flow', () => {

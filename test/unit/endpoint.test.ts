@@ -104,6 +104,12 @@ describe('createEndpoint against the loopback protocol server', () => {
     assert.equal(server.requests[0].path, '/v1/embeddings');
   });
 
+  it("takes a base URL given with OpenAI's /v1 without doubling it", async () => {
+    await createEndpoint(config(`${server.url}/v1/`)).postJson('/v1/embeddings', EMBED_BODY);
+    await createEndpoint(config(`${server.url}/proxy`)).postJson('/v1/embeddings', EMBED_BODY).catch(() => undefined);
+    assert.deepEqual(server.requests.map((r) => r.path), ['/v1/embeddings', '/proxy/v1/embeddings']);
+  });
+
   for (const status of [503, 429, 502, 504]) {
     it(`retries HTTP ${status} with doubling backoff and succeeds when the server recovers`, async () => {
       server.fault('/v1/embeddings', { status, times: 2 });

@@ -42,10 +42,24 @@ function chain(...middle: Record<string, unknown>[]): Flow {
   return [tab(), httpIn([String(middle[0].id)]), ...middle, httpOut()];
 }
 
+/** flows/chatqna.json without its Ingest tab. */
+function chatqnaQueryTab(): Flow {
+  const flow = exampleFlow('chatqna.json') as Flow;
+  const ingestTab = flow.find((n) => n.type === 'tab' && n.label === 'Ingest')?.id;
+  assert.ok(ingestTab);
+  return flow.filter((n) => n.id !== ingestTab && n.z !== ingestTab);
+}
+
 describe('GMC exporter', () => {
   describe('equivalence with the OPEA samples', () => {
-    it('exports flows/chatqna.json with the steps, data and wiring of chatQnA_xeon.yaml', () => {
+    it("exports flows/chatqna.json (query and ingest tabs) with the steps, data and wiring of chatQnA_dataprep_xeon_with_ui.yaml, UI aside", () => {
       const ours = onlyCr(exampleFlow('chatqna.json'));
+      const reference = gmcShape(referenceYaml('gmc/chatQnA_dataprep_xeon_with_ui.yaml'));
+      assert.deepEqual(gmcShape(ours), { ...reference, steps: reference.steps.filter((s) => s.name !== 'UI') });
+    });
+
+    it("exports flows/chatqna.json's query tab alone with the steps, data and wiring of chatQnA_xeon.yaml", () => {
+      const ours = onlyCr(chatqnaQueryTab());
       assert.deepEqual(gmcShape(ours), gmcShape(referenceYaml('gmc/chatQnA_xeon.yaml')));
     });
 
@@ -117,7 +131,7 @@ describe('GMC exporter', () => {
 
     it('holds no secret: server credentials and keys in the flow never reach the CR', () => {
       const flow = exampleFlow('chatqna.json') as Flow;
-      const server = { id: 'srv', type: 'opea-server', name: 'tgi', url: 'http://tgi.example:8080', credentials: { apiKey: 'sk-secret-value-123456' } };
+      const server = { id: 'srv', type: 'opea-server', name: 'tgi', baseUrl: 'http://tgi.example:8080', credentials: { apiKey: 'sk-secret-value-123456' } };
       const withServer = flow.map((n) => (n.type === 'opea-llm' ? { ...n, server: 'srv', apiKey: 'sk-secret-value-123456' } : n));
       const text = Object.values(exportGmc([...withServer, server]).files).join('');
       assert.ok(text.length > 0);
@@ -189,7 +203,7 @@ describe('GMC exporter', () => {
 
   describe('dataprep', () => {
     it('deploys dataprep beside the retriever that reads its index, wired to that Redis and TEI', () => {
-      const flow = exampleFlow('chatqna.json') as Flow;
+      const flow = chatqnaQueryTab();
       const ingestIn = { id: 'ingest', type: 'http in', z: flow[0].id, url: '/ingest', method: 'post', wires: [['dp']] };
       const dp = { id: 'dp', type: 'opea-dataprep', z: flow[0].id, name: 'dataprep', backend: 'redis', indexName: 'rag-redis', wires: [['done']] };
       const done = { id: 'done', type: 'http response', z: flow[0].id, wires: [] };
@@ -200,7 +214,7 @@ describe('GMC exporter', () => {
     });
 
     it('finds the dataprep of an ingest tab that writes the index the query tab reads', () => {
-      const flow = exampleFlow('chatqna.json') as Flow;
+      const flow = chatqnaQueryTab();
       const ingest = [
         { id: 'ingest-tab', type: 'tab', label: 'Ingest' },
         { id: 'dp', type: 'opea-dataprep', z: 'ingest-tab', name: 'dataprep', backend: 'redis', wires: [[]] },

@@ -62,7 +62,7 @@ describe('importers: GenAI Studio and Flowise -> flow', () => {
     assert.deepEqual(chain(flow).map((n) => `${n.type}/${n.backend}/${n.model ?? ''}`), ['opea-embedding/openai/text-embedding-ada-002', 'opea-retriever/memory/', 'opea-llm/ollama/llama2']);
     assert.equal(chain(flow)[2].temperature, 0.9);
     const servers = flow.filter((n) => n.type === 'opea-server');
-    assert.deepEqual(servers.map((s) => s.url), ['http://localhost:8080/v1', 'http://localhost:11434']);
+    assert.deepEqual(servers.map((s) => s.baseUrl), ['http://localhost:8080/v1', 'http://localhost:11434']);
     assert.equal(chain(flow)[0].server, servers[0].id);
     assert.equal(chain(flow)[2].server, servers[1].id);
     const dp = flow.filter((n) => n.type === 'opea-dataprep');
