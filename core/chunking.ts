@@ -2,12 +2,14 @@
  * Splits documents into overlapping chunks for ingest, as OPEA dataprep does (chunk_size 1500,
  * chunk_overlap 100 by default): recursively at the largest natural boundary that fits — Markdown
  * headings, blank lines, line breaks, sentence ends, spaces — then merged up to the size, each chunk
- * starting with up to `overlap` characters of the one before.
+ * starting with up to `overlap` characters of the one before. Once a document is split at a heading,
+ * that heading starts a new chunk: sections are merged and overlapped each on their own.
  */
 export type DocumentFormat = 'text' | 'markdown' | 'html';
 
 const TEXT_SEPARATORS = ['\n\n', '\n', '. ', ' ', ''];
-const MARKDOWN_SEPARATORS = ['\n# ', '\n## ', '\n### ', '\n#### ', '\n```', ...TEXT_SEPARATORS];
+const HEADING_SEPARATORS = ['\n# ', '\n## ', '\n### ', '\n#### '];
+const MARKDOWN_SEPARATORS = [...HEADING_SEPARATORS, '\n```', ...TEXT_SEPARATORS];
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
@@ -53,20 +55,20 @@ function splitKeeping(text: string, separator: string): string[] {
   }).filter((p) => p !== '');
 }
 
-function pieces(text: string, size: number, separators: string[]): string[] {
-  if (text.length <= size) return [text];
+/** Pieces of at most `size` characters, grouped by section: a split at a heading starts a new group. */
+function sections(text: string, size: number, separators: string[]): string[][] {
+  if (text.length <= size) return [[text]];
   const index = separators.findIndex((s) => s === '' || text.includes(s));
   const separator = separators[index];
   const rest = separators.slice(index + 1);
-  return splitKeeping(text, separator).flatMap((p) => (p.length <= size ? [p] : pieces(p, size, rest)));
+  const split = (part: string) => (part.length <= size ? [[part]] : sections(part, size, rest));
+  const parts = splitKeeping(text, separator);
+  if (HEADING_SEPARATORS.includes(separator)) return parts.flatMap(split);
+  return [parts.flatMap((part) => split(part).flat())];
 }
 
-export function chunkText(text: string, size: number, overlap: number, format: DocumentFormat = 'text'): string[] {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError('chunk size must be a whole number of at least 1');
-  if (!Number.isInteger(overlap) || overlap < 0 || overlap >= size) throw new RangeError('chunk overlap must be a whole number from 0 to less than the chunk size');
-  const clean = (format === 'html' ? htmlToText(text) : text).replace(/\r\n?/g, '\n');
-  if (clean.trim() === '') return [];
-  const parts = pieces(clean, size, format === 'markdown' ? MARKDOWN_SEPARATORS : TEXT_SEPARATORS);
+/** Joins consecutive pieces into chunks of at most `size`, each starting with up to `overlap` of the one before. */
+function merge(parts: string[], size: number, overlap: number): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let length = 0;
@@ -83,5 +85,16 @@ export function chunkText(text: string, size: number, overlap: number, format: D
     length += part.length;
   }
   if (current.length > 0) chunks.push(current.join(''));
-  return chunks.map((c) => c.trim()).filter((c) => c !== '');
+  return chunks;
+}
+
+export function chunkText(text: string, size: number, overlap: number, format: DocumentFormat = 'text'): string[] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError('chunk size must be a whole number of at least 1');
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap >= size) throw new RangeError('chunk overlap must be a whole number from 0 to less than the chunk size');
+  const clean = (format === 'html' ? htmlToText(text) : text).replace(/\r\n?/g, '\n');
+  if (clean.trim() === '') return [];
+  return sections(clean, size, format === 'markdown' ? MARKDOWN_SEPARATORS : TEXT_SEPARATORS)
+    .flatMap((parts) => merge(parts, size, overlap))
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
 }

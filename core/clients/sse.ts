@@ -10,21 +10,23 @@ export class SseParser {
   private buffer = '';
   private data: string[] = [];
   private sawField = false;
+  /** The last line ended with a CR at the end of a chunk: an LF that opens the next chunk completes that CRLF. */
+  private endedOnCr = false;
 
   /** Feeds bytes; returns the data of every event completed by them. */
   push(chunk: Buffer | string): string[] {
     this.buffer += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     const events: string[] = [];
-    let start = 0;
+    let start = this.skipLfAfterCr();
     for (;;) {
       const lf = this.buffer.indexOf('\n', start);
       const cr = this.buffer.indexOf('\r', start);
       let end: number;
       let next: number;
       if (cr !== -1 && (lf === -1 || cr < lf)) {
-        // A CR at the very end may be the first half of CRLF: wait for the next byte.
-        if (cr === this.buffer.length - 1) break;
+        // A CR always ends the line; only whether an LF follows it may have to wait for the next chunk.
         end = cr;
+        this.endedOnCr = cr === this.buffer.length - 1;
         next = this.buffer[cr + 1] === '\n' ? cr + 2 : cr + 1;
       } else if (lf !== -1) {
         end = lf;
@@ -37,6 +39,13 @@ export class SseParser {
     }
     this.buffer = this.buffer.slice(start);
     return events;
+  }
+
+  /** Where parsing starts: past the LF of a CRLF that the previous chunk cut after its CR. */
+  private skipLfAfterCr(): number {
+    if (!this.endedOnCr || this.buffer === '') return 0;
+    this.endedOnCr = false;
+    return this.buffer[0] === '\n' ? 1 : 0;
   }
 
   /** The stream ended: true when it stopped in the middle of an event (bytes or fields not yet dispatched). */

@@ -157,12 +157,36 @@ export function asSearchedDoc(payload: unknown): SearchedDoc {
   );
 }
 
-function messages(value: unknown): ChatMessage[] | null {
+/**
+ * A chat message's text: string content, or OpenAI content parts whose text parts are joined by newlines.
+ * Null when malformed; a ContractError for parts that are well formed but not text (images, audio).
+ */
+function contentText(content: unknown, where: string): string | null {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return null;
+  const texts: string[] = [];
+  for (const part of content) {
+    if (!isObject(part) || typeof part.type !== 'string') return null;
+    if (part.type !== 'text') {
+      throw new ContractError(
+        `${where} has a content part of type "${part.type}", which the LLM stage does not support (it sends text only)`,
+        'send the content as a string or as text parts [{type: "text", text: "..."}], without images, audio or files',
+      );
+    }
+    if (typeof part.text !== 'string') return null;
+    texts.push(part.text);
+  }
+  return texts.join('\n');
+}
+
+function messages(value: unknown, field: string): ChatMessage[] | null {
   if (!Array.isArray(value)) return null;
   const out: ChatMessage[] = [];
-  for (const m of value) {
-    if (!isObject(m) || !['system', 'user', 'assistant'].includes(m.role as string) || typeof m.content !== 'string') return null;
-    out.push({ role: m.role as ChatMessage['role'], content: m.content });
+  for (const [i, m] of value.entries()) {
+    if (!isObject(m) || !['system', 'user', 'assistant'].includes(m.role as string)) return null;
+    const content = contentText(m.content, `msg.payload.${field}[${i}]`);
+    if (content === null) return null;
+    out.push({ role: m.role as ChatMessage['role'], content });
   }
   return out;
 }
@@ -180,7 +204,7 @@ export function asLlmInput(payload: unknown): LLMParamsDoc {
         : [];
       if (documents.every((d) => d !== null)) {
         const doc: LLMParamsDoc = { ...(payload as object), query: payload.query, documents: documents as string[] } as LLMParamsDoc;
-        const history = messages(payload.history);
+        const history = messages(payload.history, 'history');
         if (payload.history !== undefined && history === null) {
           throw new ContractError('msg.payload.history is not a list of {role, content} messages', 'give history as [{role: "user"|"assistant"|"system", content: "..."}]');
         }
@@ -192,7 +216,7 @@ export function asLlmInput(payload: unknown): LLMParamsDoc {
       const searched = asSearchedDoc(payload);
       return { query: searched.initial_query, documents: searched.retrieved_docs.map((d) => d.text) };
     }
-    const chat = messages(payload.messages);
+    const chat = messages(payload.messages, 'messages');
     if (chat && chat.length > 0 && chat[chat.length - 1].role === 'user') {
       const last = chat[chat.length - 1];
       const documents = Array.isArray(payload.documents) && payload.documents.every((d) => typeof d === 'string') ? (payload.documents as string[]) : [];
@@ -217,9 +241,8 @@ export const DEFAULT_CHAT_TEMPLATE = [
 
 /** Fills `{context}` and `{question}`; a template without `{question}` gets the question appended. */
 export function renderPrompt(template: string, query: string, documents: string[]): string {
-  const context = documents.join('\n');
-  let prompt = template.split('{context}').join(context);
-  if (prompt.includes('{question}')) prompt = prompt.split('{question}').join(query);
-  else prompt = `${prompt}\n${query}`;
-  return prompt;
+  const values: Record<string, string> = { context: documents.join('\n'), question: query };
+  // One pass over the template: inserted text is never searched for placeholders (nor for `$` patterns).
+  const prompt = template.replace(/\{(context|question)\}/g, (_, name: string) => values[name]);
+  return template.includes('{question}') ? prompt : `${prompt}\n${query}`;
 }

@@ -4,18 +4,36 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ContractError } from '../contract/documents';
 import { VectorStore } from './vector-store';
 
 const INDEX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+// ':' cannot be in a Windows file name; '%' cannot be in an index name, so this mapping is one-to-one.
+const fileNameOf = (indexName: string) => indexName.replace(/:/g, '%3A');
+const indexNameOf = (fileName: string) => fileName.replace(/%3A/g, ':');
+
+/** Whether a file in the folder holds an index, that is, whether find() would open it under its decoded name. */
+const isIndexFile = (fileName: string) => INDEX_NAME.test(indexNameOf(fileName)) && fileNameOf(indexNameOf(fileName)) === fileName;
 
 export class IndexDirectory {
   private readonly open = new Map<string, VectorStore>();
 
   constructor(readonly folder: string) {}
 
+  /** Refuses a name the store cannot keep, so a caller can check before doing any work. */
+  checkName(indexName: string): void {
+    if (!INDEX_NAME.test(indexName)) {
+      throw new ContractError(
+        `index name '${indexName}' must be letters, digits and _ . : - only (ASCII, starting with a letter or digit, at most 128 characters)`,
+        "rename the index in the node's settings (or in msg.payload.index_name)",
+      );
+    }
+  }
+
   private file(indexName: string): string {
-    if (!INDEX_NAME.test(indexName)) throw new Error(`index name '${indexName}' must be letters, digits, _ . : - (at most 128)`);
-    return path.join(this.folder, indexName.replace(/:/g, '_'));
+    this.checkName(indexName);
+    return path.join(this.folder, fileNameOf(indexName));
   }
 
   /** The index, or undefined when nothing was ever written to it. */
@@ -44,8 +62,10 @@ export class IndexDirectory {
     if (store) store.save(this.file(indexName));
   }
 
+  /** Every open or saved index, under the name it was written with, sorted. */
   names(): string[] {
-    const onDisk = fs.existsSync(this.folder) ? fs.readdirSync(this.folder).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
+    const files = fs.existsSync(this.folder) ? fs.readdirSync(this.folder) : [];
+    const onDisk = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).filter(isIndexFile).map(indexNameOf);
     return [...new Set([...this.open.keys(), ...onDisk])].sort();
   }
 }

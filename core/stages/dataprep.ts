@@ -113,6 +113,7 @@ export async function runDataprep(config: DataprepConfig, deps: { endpoint?: End
     return ingestRemote(deps.endpoint, { files: input.files, links: input.links, chunkSize: config.chunkSize, chunkOverlap: config.chunkOverlap, indexName: config.indexName }, signal);
   }
   if (!deps.indexes) throw new ContractError('the memory dataprep needs a vector store', 'choose an opea-vectorstore config node');
+  deps.indexes.checkName(config.indexName);
   const files = [...input.files];
   for (const link of input.links) files.push(await fetchLink(link, signal));
   const items: { id: string; text: string; metadata: Json; embedding?: number[] }[] = [];

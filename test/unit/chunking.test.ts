@@ -148,15 +148,32 @@ describe('chunkText', () => {
     assert.deepEqual(chunks.flatMap(words), words(md));
   });
 
-  // BUG: after a section too long for one chunk, the next heading is merged onto the tail of that section
-  // ('word24 … word29\n\n# Next\n\nShort.'), so a chunk has a heading in its middle although a heading
-  // boundary was available. pieces() flattens every level before merging; LangChain's recursive splitter
-  // (which OPEA dataprep uses) merges only the splits of one level, so '# Next' would start its chunk.
-  it.skip('markdown: the heading after an over-long section starts a new chunk', () => {
+  it('markdown: the heading after an over-long section starts a new chunk', () => {
     const body = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
     const chunks = chunkText(`# Head\n\n${body}\n\n# Next\n\nShort.`, 60, 0, 'markdown');
     assert.equal(chunks[chunks.length - 1], '# Next\n\nShort.');
     for (const c of chunks) assert.ok(!/\n#/.test(c), `a heading inside a chunk: ${JSON.stringify(c)}`);
+  });
+
+  it('markdown: overlap never carries the end of one section over the next heading', () => {
+    const body = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
+    const chunks = chunkText(`# Head\n\n${body}\n\n# Next\n\n${body}`, 60, 20, 'markdown');
+    const next = chunks.findIndex((c) => c.includes('# Next'));
+    assert.ok(chunks[next].startsWith('# Next\n\nword0 '), chunks[next]);
+    for (const c of chunks) assert.ok(!/\n#/.test(c), `a heading inside a chunk: ${JSON.stringify(c)}`);
+    // Inside a section, chunks still overlap.
+    assert.ok(overlapOf(chunks[next], chunks[next + 1], 20).length > 0, `${chunks[next]}\n${chunks[next + 1]}`);
+  });
+
+  it('markdown: a long section split at its subheadings starts a chunk at each of them', () => {
+    const body = Array.from({ length: 10 }, (_, i) => `word${i}`).join(' ');
+    const md = `# Top\n\nIntro.\n\n## A\n\n${body}\n\n## B\n\n${body}\n\n# Other\n\nShort.`;
+    const chunks = chunkText(md, 80, 10, 'markdown');
+    assert.deepEqual(chunks, ['# Top\n\nIntro.', `## A\n\n${body}`, `## B\n\n${body}`, '# Other\n\nShort.']);
+  });
+
+  it('markdown: a document that fits stays one chunk, headings and all', () => {
+    assert.deepEqual(chunkText('# A\n\nx\n\n# B\n\ny', 100, 10, 'markdown'), ['# A\n\nx\n\n# B\n\ny']);
   });
 
   it('html: chunks the visible text only', () => {

@@ -198,13 +198,34 @@ describe('asLlmInput', () => {
     assert.deepEqual(asLlmInput({ messages: [{ role: 'user', content: 'only' }], documents: ['ctx'] }), { query: 'only', documents: ['ctx'], history: [] });
   });
 
-  // BUG: asLlmInput refuses an OpenAI chat request whose last user message has array content
-  // ([{type: 'text', text}] parts, valid OpenAI input that textOf() reads), because messages() accepts only
-  // string content; the LLM stage throws 'the LLM needs a question ...' for it.
-  it.skip('an OpenAI chat request with array content parts is accepted', () => {
+  it('an OpenAI chat request with array content parts is accepted', () => {
     const doc = asLlmInput(chatRequest([{ type: 'text', text: 'part one' }, { type: 'text', text: 'part two' }]));
     assert.equal(doc.query, 'part one\npart two');
     assert.equal(doc.history?.length, 3);
+  });
+
+  it('array content parts are read in the history too, of a chat request and of an LLMParamsDoc', () => {
+    const parts = [{ type: 'text', text: 'hi' }, { type: 'text', text: 'there' }];
+    const chat = asLlmInput({ messages: [{ role: 'system', content: parts }, { role: 'user', content: 'q' }] });
+    assert.deepEqual(chat.history, [{ role: 'system', content: 'hi\nthere' }]);
+    assert.deepEqual(asLlmInput({ query: 'q', history: [{ role: 'user', content: parts }] }).history, [{ role: 'user', content: 'hi\nthere' }]);
+  });
+
+  it('refuses non-text content parts, naming the part type, the message and how to fix it', () => {
+    const image = { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } };
+    const err = contractError(() => asLlmInput(chatRequest([{ type: 'text', text: 'what is this?' }, image])));
+    assert.match(err.message, /msg\.payload\.messages\[3\] has a content part of type "image_url"/);
+    assert.match(err.message, /text only/);
+    assert.match(err.fix, /\[\{type: "text", text: "\.\.\."\}\]/);
+    const inHistory = contractError(() => asLlmInput({ query: 'q', history: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] }));
+    assert.match(inHistory.message, /msg\.payload\.history\[0\] has a content part of type "input_audio"/);
+  });
+
+  it('refuses malformed content parts as it refuses any malformed message', () => {
+    for (const content of [[{ text: 'no type' }], [{ type: 'text' }], [{ type: 'text', text: 3 }], ['bare string'], { type: 'text', text: 'not in an array' }]) {
+      const err = contractError(() => asLlmInput(chatRequest(content)));
+      assert.match(err.message, /the LLM needs a question/, JSON.stringify(content));
+    }
   });
 
   it('refuses what has no question, saying what it got and which nodes to wire', () => {
@@ -236,12 +257,19 @@ describe('renderPrompt and DEFAULT_CHAT_TEMPLATE', () => {
     assert.equal(renderPrompt('{context}|{question}', "$& $' $1", ['$$']), "$$|$& $' $1");
   });
 
-  // BUG: renderPrompt substitutes {question} after {context}, so a retrieved document that contains the text
-  // '{question}' gets the user's query spliced into it (and a template without {question} then gets no
-  // question appended). Documents should be inserted verbatim.
-  it.skip('inserts documents verbatim even when they contain {question}', () => {
+  it('inserts documents verbatim even when they contain {question}', () => {
     assert.equal(renderPrompt('Q: {question}\nC: {context}', 'why?', ['literal {question} here']), 'Q: why?\nC: literal {question} here');
     assert.equal(renderPrompt('C: {context}', 'why?', ['about {question}']), 'C: about {question}\nwhy?');
+  });
+
+  it('inserts the question verbatim even when it contains {context} or {question}', () => {
+    assert.equal(renderPrompt('C: {context}\nQ: {question}', 'what is {context}?', ['d']), 'C: d\nQ: what is {context}?');
+    assert.equal(renderPrompt('Q: {question}\nC: {context}', 'say {question}', ['d']), 'Q: say {question}\nC: d');
+    assert.equal(renderPrompt('C: {context}', '{question}', ['{context}']), 'C: {context}\n{question}');
+  });
+
+  it('leaves other braces in the template as written', () => {
+    assert.equal(renderPrompt('{ "q": "{question}", "x": {other} }', 'q', []), '{ "q": "q", "x": {other} }');
   });
 
   it('the default template is the ChatQnA one and has both placeholders', () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ContractError, EmbedDoc } from '../../core/contract/documents';
 import { IndexDirectory } from '../../core/embedded/index-directory';
+import { runDataprep } from '../../core/stages/dataprep';
 import { RetrieverConfig, retrievalRequest, searchEmbedded } from '../../core/stages/retriever';
 
 const CONFIG: RetrieverConfig = {
@@ -88,15 +89,33 @@ describe('IndexDirectory', () => {
     assert.deepEqual(new IndexDirectory(folder).names(), ['zeta']);
   });
 
-  // BUG: names() lists an index whose name has ':' twice after it is saved ('a:b' from the open stores and 'a_b'
-  // from the file name, which maps ':' to '_'), and a fresh IndexDirectory lists it as 'a_b'. The mapping also
-  // makes 'a:b' and 'a_b' the same index on disk.
-  it.skip("names() lists a saved index whose name has ':' once, under its own name", () => {
+  it("names() lists a saved index whose name has ':' once, under its own name", () => {
     const dir = new IndexDirectory(folder);
     dir.forWriting('tenant:docs', 2).upsert([{ id: '1', text: 'x', embedding: [1, 0] }]);
     dir.save('tenant:docs');
     assert.deepEqual(dir.names(), ['tenant:docs']);
     assert.deepEqual(new IndexDirectory(folder).names(), ['tenant:docs']);
+  });
+
+  it("keeps 'a:b' and 'a_b' apart on disk, in file names without ':'", () => {
+    const dir = new IndexDirectory(folder);
+    dir.forWriting('a:b', 2).upsert([{ id: 'colon', text: 'x', embedding: [1, 0] }]);
+    dir.save('a:b');
+    dir.forWriting('a_b', 2).upsert([{ id: 'under', text: 'y', embedding: [0, 1] }]);
+    dir.save('a_b');
+    for (const file of fs.readdirSync(folder)) assert.ok(!file.includes(':'), file);
+    const reopened = new IndexDirectory(folder);
+    assert.deepEqual(reopened.names(), ['a:b', 'a_b']);
+    assert.deepEqual(reopened.find('a:b')?.search([1, 0], 2).map((h) => h.id), ['colon']);
+    assert.deepEqual(reopened.find('a_b')?.search([1, 0], 2).map((h) => h.id), ['under']);
+  });
+
+  it('names() lists only files that find() opens under the listed name', () => {
+    const dir = new IndexDirectory(folder);
+    dir.forWriting('docs', 2).upsert([{ id: '1', text: 'x', embedding: [1, 0] }]);
+    dir.save('docs');
+    for (const stray of ['notes about.json', 'a:b.json', 'a%3ab.json', '.hidden.json', 'docs.json.tmp']) fs.writeFileSync(path.join(folder, stray), '{}');
+    assert.deepEqual(new IndexDirectory(folder).names(), ['docs']);
   });
 
   it('refuses vectors of another dimension than the index holds, naming both sizes', () => {
@@ -112,12 +131,27 @@ describe('IndexDirectory', () => {
 
   it('refuses invalid index names', () => {
     const dir = new IndexDirectory(folder);
-    for (const bad of ['../x', '', '.hidden', 'a/b', 'a\\b', '..', '/abs', 'space name', '-lead', 'x'.repeat(129), 'nul\0']) {
+    for (const bad of ['../x', '', '.hidden', 'a/b', 'a\\b', '..', '/abs', 'space name', '-lead', 'x'.repeat(129), 'nul\0', 'a%3Ab', 'café']) {
       assert.throws(() => dir.forWriting(bad, 3), /index name .* must be letters, digits/, JSON.stringify(bad));
       assert.throws(() => dir.find(bad), /index name/, JSON.stringify(bad));
     }
     assert.deepEqual(fs.readdirSync(folder), []);
+    // What the node user sees: the name, the characters allowed, and where to change it.
+    assert.throws(
+      () => dir.forWriting('my docs', 3),
+      (err: unknown) =>
+        err instanceof ContractError && /index name 'my docs' must be letters, digits and _ \. : - only/.test(err.message) && /node's settings .*msg\.payload\.index_name/.test(err.fix),
+    );
     for (const good of ['rag-redis', 'a', 'A.b_c:d-1', 'x'.repeat(128)]) assert.equal(dir.forWriting(good, 3).dimensions, 3, good);
+  });
+
+  it('dataprep refuses a bad index name before fetching links or embedding anything', async () => {
+    const dir = new IndexDirectory(folder);
+    const config = { backend: 'memory', chunkSize: 100, chunkOverlap: 10, indexName: 'my docs', embedder: { backend: 'hashing', model: '', dimensions: 64 } };
+    // The link would be refused (port 9 is closed); the name must be refused first.
+    const input = { files: [{ name: 'a.txt', content: 'some text' }], links: ['http://127.0.0.1:9/doc.html'], embedded: [] };
+    await assert.rejects(runDataprep(config, { indexes: dir }, input), /index name 'my docs'/);
+    assert.deepEqual(fs.readdirSync(folder), []);
   });
 });
 
@@ -247,6 +281,10 @@ describe('searchEmbedded', () => {
 
   it('an index that does not exist gives no documents', () => {
     assert.deepEqual(search({ index_name: 'nothing-here' }).retrieved_docs, []);
+  });
+
+  it('refuses an invalid index_name from the payload with a ContractError naming it', () => {
+    assert.throws(() => search({ index_name: 'tenant docs' }), (err: unknown) => err instanceof ContractError && /index name 'tenant docs'/.test(err.message));
   });
 
   it('refuses a query embedding of another size than the index, naming both sizes', () => {

@@ -113,15 +113,36 @@ describe('SseParser', () => {
     for (const pieces of allSplits(bytes)) assert.deepEqual(parse(pieces).events, ['a', '🌍']);
   });
 
-  // BUG: a CR-only stream that ends cleanly ("...\r\r" as its last bytes) loses its last event and end()
-  // reports it as partial: push() holds back a trailing CR (it may be the first half of a CRLF), and end()
-  // never treats that held CR as the line end it is once no more bytes can come.
-  it.skip('dispatches the last event of a CR-only stream that ends cleanly, and end() says not partial', () => {
+  it('dispatches the last event of a CR-only stream that ends cleanly, and end() says not partial', () => {
     const parser = new SseParser();
     const events = parser.push('data: a\r\rdata: b\r\r');
     const { partial } = parser.end();
     assert.deepEqual(events, ['a', 'b']);
     assert.equal(partial, false);
+  });
+
+  it('gives the same events for every split position of a CR-only stream that ends with its last event', () => {
+    const bytes = Buffer.from('data: a\r\rdata:🌍\r\r', 'utf8');
+    for (const pieces of allSplits(bytes)) {
+      const where = pieces.length === 2 ? `split at byte ${pieces[0].length}` : 'one byte at a time';
+      assert.deepEqual(parse(pieces), { events: ['a', '🌍'], partial: false }, where);
+    }
+  });
+
+  it('an LF that opens the next chunk completes the CRLF cut after its CR, even past empty chunks', () => {
+    // Were the LF a line of its own, it would be the blank line that dispatches 'a' alone.
+    assert.deepEqual(parse(['data: a\r', '\ndata: b\r\n\r\n']), { events: ['a\nb'], partial: false });
+    assert.deepEqual(parse(['data: a\r', '', Buffer.alloc(0), '\ndata: b\n\n']), { events: ['a\nb'], partial: false });
+    // Only the first LF is part of the CRLF: the one after it is a blank line.
+    assert.deepEqual(parse(['data: a\r', '\n\n']), { events: ['a'], partial: false });
+  });
+
+  it('returns a CR-terminated event without waiting for the next chunk', () => {
+    const parser = new SseParser();
+    assert.deepEqual(parser.push('data: a\r\r'), ['a']);
+    assert.deepEqual(parser.push('\rdata: b\r'), []);
+    assert.deepEqual(parser.push('\r'), ['b']);
+    assert.equal(parser.end().partial, false);
   });
 
   it('end() reports partial when the stream stops mid-event, and not when it ends cleanly', () => {
