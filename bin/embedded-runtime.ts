@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+const FLOW_START_LIMIT_MS = 15_000;
 /** Node-RED's numeric log levels: fatal 10, error 20, warn 30. */
 const ERROR_LEVEL = 20;
 
@@ -41,14 +42,19 @@ interface NodeRedModule {
   stop(): Promise<void>;
   httpNode: http.RequestListener;
   hooks: { add(name: string, fn: (event: Record<string, any>) => void): void; clear(name: string): void };
+  events: { once(event: string, listener: () => void): void };
+  nodes: { getType(type: string): unknown };
 }
+
+/** The runtime could not start for a reason the user can fix (Node-RED missing, node types missing). */
+export class RuntimeStartError extends Error {}
 
 function loadNodeRed(): NodeRedModule {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('node-red') as NodeRedModule;
   } catch {
-    throw new Error('Node-RED is not installed here: run `npm install node-red` (4.x or newer) beside node-red-contrib-opea');
+    throw new RuntimeStartError('Node-RED is not installed here: run `npm install node-red` (4.x or newer) beside node-red-contrib-opea');
   }
 }
 
@@ -97,6 +103,12 @@ function linkPack(userDir: string): void {
 function reportsCompletion(node: { type?: string; _expectedDoneCount?: number } | undefined): boolean {
   if (!node) return false;
   return typeof node._expectedDoneCount === 'number' ? node._expectedDoneCount > 0 : String(node.type).startsWith('opea-');
+}
+
+/** Types in the flow that no installed module registers (tabs, groups and subflow instances aside). */
+function missingTypes(RED: NodeRedModule, flow: unknown[]): string[] {
+  const types = new Set(flow.map((n) => String((n as { type?: unknown }).type)).filter((t) => !['tab', 'group', 'subflow'].includes(t) && !t.startsWith('subflow:')));
+  return [...types].filter((t) => !RED.nodes.getType(t));
 }
 
 export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRuntime> {
@@ -148,9 +160,39 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
+  const stop = async () => {
+    RED.hooks.clear('onReceive.opea-flow');
+    RED.hooks.clear('onComplete.opea-flow');
+    await RED.stop();
+    // A request still waiting for its answer (the flow failed before its http response) would keep close() waiting.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+    if (temporary) fs.rmSync(userDir, { recursive: true, force: true });
+  };
+  // RED.start() resolves before the flows have started; the event says when they have.
+  let timer: NodeJS.Timeout | undefined;
+  const flowsStarted = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), FLOW_START_LIMIT_MS);
+    RED.events.once('flows:started', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
   await RED.start();
+  // Node-RED would wait for missing node types forever; the registry is loaded once start() resolves.
+  const missing = missingTypes(RED, options.flow);
+  if (missing.length > 0 || !(await flowsStarted)) {
+    clearTimeout(timer);
+    await stop();
+    throw new RuntimeStartError(
+      missing.length > 0
+        ? `the flow uses node types that are not installed: ${missing.join(', ')}; install their modules into the user directory or remove those nodes`
+        : `the flows did not start within ${FLOW_START_LIMIT_MS / 1000} s`,
+    );
+  }
   const started = Date.now();
-  const injectDelayMs = Math.max(0, ...options.flow.map((n) => n as Record<string, unknown>).filter((n) => n.type === 'inject' && n.once === true && n.d !== true).map((n) => (Number(n.onceDelay) || 0.1) * 1000 + 100));
+  const injectDelayMs = Math.max(0, ...options.flow.map((n) => n as Record<string, unknown>).filter((n) => n.type === 'inject' && n.once === true && n.d !== true).map((n) => (Number(n.onceDelay) || 0.1) * 1000 + 50));
   const address = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
@@ -163,15 +205,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
         quiet = Date.now() - started >= injectDelayMs && inFlight <= 0 ? quiet + 1 : 0;
       }
     },
-    stop: async () => {
-      RED.hooks.clear('onReceive.opea-flow');
-      RED.hooks.clear('onComplete.opea-flow');
-      await RED.stop();
-      // A request still waiting for its answer (the flow failed before its http response) would keep close() waiting.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-      if (temporary) fs.rmSync(userDir, { recursive: true, force: true });
-    },
+    stop,
   };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import axios from 'axios';
 import { importNodeRedFlow } from '../core/flow-json';
 import { oneLine } from '../core/problems';
-import { startRuntime } from './embedded-runtime';
+import { RuntimeStartError, startRuntime } from './embedded-runtime';
 
 export interface RunOptions {
   input: string;
@@ -91,6 +91,8 @@ export async function runFlow(flow: RawNode[], options: RunOptions): Promise<unk
     credentials,
     userDir: options.userDir,
     onNodeError: (error, nodeId) => failNode(new RunError(oneLine(error.includes(nodeId) ? error : `${describeNode(flow, nodeId)}: ${error}`, 600), 1)),
+  }).catch((err: Error) => {
+    throw err instanceof RuntimeStartError ? new RunError(err.message, 2) : err;
   });
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -24,13 +24,15 @@ function main(): void {
   const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
   const before = process.memoryUsage().arrayBuffers;
   const store = new VectorStore(DIM);
-  const startIngest = performance.now();
+  // Only upsert is timed: making up the random vectors is not the store's work.
+  let ingestMs = 0;
   for (let i = 0; i < N; i += 1000) {
     const batch = [];
     for (let j = i; j < Math.min(N, i + 1000); j++) batch.push({ id: `doc-${j}`, text: '', embedding: randomVector(next) });
+    const t = performance.now();
     store.upsert(batch);
+    ingestMs += performance.now() - t;
   }
-  const ingestMs = performance.now() - startIngest;
   const arrayBuffers = process.memoryUsage().arrayBuffers - before;
   const raw = N * DIM * 4;
 
@@ -66,6 +68,15 @@ function main(): void {
   console.log(`ingest: ${(N / (ingestMs / 1000)).toFixed(0)} vectors/s (${ingestMs.toFixed(0)} ms)`);
   console.log(`top-10 search median: ${s.toFixed(1)} ms; plain pass median: ${p.toFixed(1)} ms; ratio ${(s / p).toFixed(2)}x`);
   console.log(`vector buffer: ${(store.vectorBytes / raw).toFixed(3)}x raw; array-buffer memory after ingest: ${(arrayBuffers / raw).toFixed(3)}x raw`);
+  const misses = [s / p > SEARCH_LIMIT && `search ratio ${(s / p).toFixed(2)}x > ${SEARCH_LIMIT}x`, store.vectorBytes / raw > MEMORY_LIMIT && `memory ${(store.vectorBytes / raw).toFixed(3)}x > ${MEMORY_LIMIT}x`].filter(Boolean);
+  if (misses.length > 0) {
+    console.log(`FAIL: ${misses.join('; ')}`);
+    process.exitCode = 1;
+  }
 }
+
+/** The limits the README states. */
+const SEARCH_LIMIT = 1.5;
+const MEMORY_LIMIT = 1.3;
 
 if (require.main === module) main();

@@ -63,8 +63,8 @@ describe('opea-flow run', function () {
     srv = undefined;
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const writeFlow = (flow: unknown) => {
-    const file = path.join(dir, 'flow.json');
+  const writeFlow = (flow: unknown, name = 'flow.json') => {
+    const file = path.join(dir, name);
     fs.writeFileSync(file, JSON.stringify(flow));
     return file;
   };
@@ -144,13 +144,20 @@ describe('opea-flow run', function () {
     assert.equal(result.stderr.trim().split('\n').length, 1, 'the error is printed once');
   });
 
-  it('exits 2 on arguments it cannot use, before starting anything', async () => {
+  it('exits 2 on arguments or flows it cannot use, at once', async () => {
     const unknownType = writeFlow([...chatqnaAt('http://127.0.0.1:9'), { id: 'x1', type: 'opea-teleporter', z: 'c0a1e5f0a0000001', wires: [] }]);
+    const missingType = writeFlow([
+      { id: 't', type: 'tab', label: 'uses a node from another pack' },
+      { id: 'in', type: 'http in', z: 't', url: '/q', method: 'post', wires: [['s']] },
+      { id: 's', type: 'contrib-sentiment', z: 't', wires: [['out']] },
+      { id: 'out', type: 'http response', z: 't', wires: [] },
+    ], 'missing-type.json');
     const cases: [string[], RegExp][] = [
       [['run', OFFLINE, '--input', '{not json'], /--input is not JSON/],
       [['run', OFFLINE, '--input', '{}', '--entry', '/nowhere'], /no POST http in node has the URL \/nowhere/],
       [['run', unknownType, '--input', '{}'], /no node type opea-teleporter/],
       [['run', OFFLINE, '--input', '@/nonexistent/input.json'], /cannot read --input/],
+      [['run', missingType, '--input', '{}', '--entry', '/q'], /node types that are not installed: contrib-sentiment;/],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(args);
