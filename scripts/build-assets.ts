@@ -2,7 +2,7 @@
  * Build step after tsc: writes each service node's editor file (dist/nodes/<type>/<type>.html) from
  * the node-type specs and the catalog — so the editor's defaults, choices and ranges are the ones the
  * runtime and the exporters check — with the help text from nodes/<type>/help.md; copies the
- * hand-written config-node editors, the icons, and the example flows (to examples/, where Node-RED's
+ * hand-written editors (config and tool nodes), the icons, and the example flows (to examples/, where Node-RED's
  * Import > Examples looks).
  */
 import fs from 'node:fs';
@@ -12,7 +12,10 @@ import { COMMON_PROPERTIES, CONFIG_VERSION, NODE_TYPES, NodeTypeSpec, ParamSpec 
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST_NODES = path.join(ROOT, 'dist', 'nodes');
-const CONFIG_NODES = ['opea-server', 'opea-vectorstore'];
+/** Nodes whose editor file is written by hand (config nodes and tool nodes): nodes/<type>/<type>.html. */
+function handWrittenEditors(): string[] {
+  return fs.readdirSync(path.join(ROOT, 'nodes')).filter((type) => type.startsWith('opea-') && fs.existsSync(path.join(ROOT, 'nodes', type, `${type}.html`)));
+}
 
 /** Palette look per node type: colour, icon, outputs and their labels. */
 const LOOK: Record<string, { color: string; outputs: string[]; palette: string }> = {
@@ -164,12 +167,14 @@ export function buildAssets(): string[] {
     fs.writeFileSync(out, editorHtml(spec, help));
     written.push(out);
   }
-  for (const type of CONFIG_NODES) {
+  const handWritten = handWrittenEditors();
+  for (const type of handWritten) {
     const out = path.join(DIST_NODES, type, `${type}.html`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.copyFileSync(path.join(ROOT, 'nodes', type, `${type}.html`), out);
     written.push(out);
   }
-  for (const type of [...NODE_TYPES.map((t) => t.type), ...CONFIG_NODES]) {
+  for (const type of [...NODE_TYPES.map((t) => t.type), ...handWritten]) {
     if (fs.existsSync(path.join(DIST_NODES, type))) copyDir(path.join(ROOT, 'icons'), path.join(DIST_NODES, type, 'icons'), (n) => n.endsWith('.svg'));
   }
   copyDir(path.join(ROOT, 'flows'), path.join(ROOT, 'examples'), (n) => n.endsWith('.json'));

@@ -59,8 +59,9 @@ export function onEachRuntime(title: string, suite: (userDir: () => string) => v
 
 /** The compiled node modules of the pack, as helper.load wants them. */
 export function packNodes(): unknown[] {
-  const root = path.resolve(__dirname, '..', '..', 'nodes');
-  return ['opea-server', 'opea-vectorstore', 'opea-embedding', 'opea-dataprep', 'opea-retriever', 'opea-rerank', 'opea-llm'].map((t) => require(path.join(root, t, `${t}.js`)));
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
+  return Object.values(pkg['node-red'].nodes).map((file) => require(path.join(root, file)));
 }
 
 /** Resolves with the first message a helper node receives, or rejects after `ms`. */
