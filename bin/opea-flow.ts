@@ -11,26 +11,30 @@ import { loadPipeline } from '../core/pipeline';
 import { PLATFORMS, Platform } from '../core/model';
 import { formatProblem, oneLine, ProblemList } from '../core/problems';
 import { writeBundle } from '../exporters/bundle';
-import { exportPipeline, Target, TARGETS } from '../exporters';
+import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../exporters';
 import { runFlow, RunError } from './run-command';
+import { BENCH_HELP, BENCH_USAGE, benchCommand } from './bench-command';
 
 const USAGE = `Usage:
-  opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all]
+  opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all] [--gmc-flavor upstream|enterprise]
   opea-flow export FLOW --target gmc|compose|ansible|all --out DIR [--name NAME] [--namespace NS]
-                   [--platform xeon|gaudi|nvidia] [--tab TAB]
+                   [--platform xeon|gaudi|nvidia] [--gmc-flavor upstream|enterprise] [--tab TAB]
   opea-flow import FILE --out FLOW.json
   opea-flow run FLOW --input JSON [--tab TAB] [--entry URL] [--credentials FILE] [--user-dir DIR]
                 [--timeout SECONDS]
+${BENCH_USAGE}
 
 FLOW is Node-RED flow JSON (the editor's export, a flows file or {"flows": [...]}), a Flowise or
 GenAI Studio chatflow, or a GMConnector CR; import converts any of them to Node-RED flow JSON.
 validate exits 0 when the flow is a valid pipeline (and exportable to --target, if given),
 2 with one line per problem. export writes DIR/gmc/<name>.yaml, DIR/compose/ and DIR/ansible/
-(as --target asks) and exits 2 with nothing written when the flow has problems.
+(as --target asks) and exits 2 with nothing written when the flow has problems. --gmc-flavor picks
+the dialect of the GMConnector: upstream GenAIInfra GMC (default) or Enterprise RAG's.
 run starts an embedded Node-RED (no editor; the flow file is not changed), posts the JSON input (or
 @file) to the pipeline's http in node (or the one at --entry URL), prints the answer as JSON and exits
 0, or 1 when a node fails. --credentials reads {"<config node id>": {"apiKey": "..."}}; --user-dir
-keeps the embedded vector store between runs (default: a temporary folder). Needs node-red installed.`;
+keeps the embedded vector store between runs (default: a temporary folder). Needs node-red installed.
+${BENCH_HELP}`;
 
 class UsageError extends Error {}
 
@@ -62,6 +66,12 @@ function platformOf(value: string | undefined): Platform {
   if (value === undefined) return 'xeon';
   if ((PLATFORMS as readonly string[]).includes(value)) return value as Platform;
   throw new UsageError(`unknown platform '${value}': choose ${PLATFORMS.join(', ')}`);
+}
+
+function gmcFlavorOf(value: string | undefined): GmcFlavor {
+  if (value === undefined) return 'upstream';
+  if ((GMC_FLAVORS as readonly string[]).includes(value)) return value as GmcFlavor;
+  throw new UsageError(`unknown GMC flavour '${value}': choose ${GMC_FLAVORS.join(', ')}`);
 }
 
 function report(problems: ProblemList): number {
@@ -110,6 +120,7 @@ async function runCommand(file: string, values: Record<string, string | boolean 
 }
 
 export function main(argv: string[]): number | Promise<number> {
+  if (argv[0] === 'bench') return benchCommand(argv.slice(1), USAGE);
   let parsed;
   try {
     parsed = parseArgs({
@@ -122,6 +133,7 @@ export function main(argv: string[]): number | Promise<number> {
         name: { type: 'string' },
         namespace: { type: 'string' },
         platform: { type: 'string' },
+        'gmc-flavor': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
         input: { type: 'string' },
@@ -163,6 +175,7 @@ export function main(argv: string[]): number | Promise<number> {
     }
     const targets = targetsOf(values.target, command === 'export');
     const platform = platformOf(values.platform);
+    const gmcFlavor = gmcFlavorOf(values['gmc-flavor']);
     if (command === 'export' && !values.out) throw new UsageError('--out is required');
 
     const fileProblems = new ProblemList();
@@ -170,7 +183,7 @@ export function main(argv: string[]): number | Promise<number> {
     if (!fileProblems.empty) return report(fileProblems);
     const { pipeline, problems } = loadPipeline(flow, { tab: values.tab });
     if (!problems.empty) return report(problems);
-    const bundle = exportPipeline(pipeline, targets, { name: values.name, namespace: values.namespace, platform }, problems);
+    const bundle = exportPipeline(pipeline, targets, { name: values.name, namespace: values.namespace, platform, gmcFlavor }, problems);
     if (!bundle) return report(problems);
     if (command === 'validate') {
       const count = pipeline.graph.components.length;

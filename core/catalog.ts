@@ -212,7 +212,8 @@ export const SERVICES: Record<string, ServiceDef> = {
       GUARDRAILS_COMPONENT_NAME: 'OPEA_LLAMA_GUARD',
       HF_TOKEN: '',
     },
-    chain: { image: chainImage('guardrails-tgi'), port: 9090, path: '/v1/guardrails', env: { SAFETY_GUARD_MODEL_ID: '', HUGGINGFACEHUB_API_TOKEN: '' } },
+    // SAFETY_GUARD_ENDPOINT is the model-server dependency; HF_TOKEN lets it fetch the gated guard model's tokenizer.
+    chain: { image: chainImage('guardrails-tgi'), port: 9090, path: '/v1/guardrails', env: { SAFETY_GUARD_MODEL_ID: '', HUGGINGFACEHUB_API_TOKEN: '', HF_TOKEN: '' } },
   },
   dataprep: {
     id: 'dataprep',
@@ -257,8 +258,12 @@ export interface Dependency {
 /** How targets deploy a backend: an OPEA microservice with its dependencies, or nothing to deploy. */
 export type Deployment =
   | { type: 'service'; service: string; dependencies: Dependency[] }
-  /** Nothing GMC or compose can start: the exported pipeline calls the node's externalUrl. */
-  | { type: 'external'; why: string }
+  /**
+   * Nothing GMC can start: the exported GMConnector calls the node's externalUrl. `compose`, when
+   * set, is what the compose project starts instead: an OPEA microservice and the model server it
+   * reads at `modelServer.env`, serving the node's model.
+   */
+  | { type: 'external'; why: string; compose?: { service: string; modelServer: { service: string; env: string } } }
   /** Runs inside Node-RED only. */
   | { type: 'embedded'; why: string };
 
@@ -290,6 +295,13 @@ const REDIS_DEP: Dependency = { service: 'redis-vector-db', env: 'REDIS_URL', gm
 const EMBEDDING_DEPLOY: Deployment = { type: 'service', service: 'embedding', dependencies: [TEI_EMBEDDING_DEP] };
 const RERANK_DEPLOY: Deployment = { type: 'service', service: 'reranking', dependencies: [TEI_RERANKING_DEP] };
 const LLM_TGI_DEPLOY: Deployment = { type: 'service', service: 'llm-textgen', dependencies: [TGI_DEP] };
+
+/** Llama Guard served by TGI behind OPEA's guardrails microservice, as ChatQnA's guardrails compose runs it. */
+const GUARDRAIL_DEPLOY: Deployment = {
+  type: 'external',
+  why: 'upstream GMC has no guardrail step',
+  compose: { service: 'guardrails', modelServer: { service: 'tgi', env: 'SAFETY_GUARD_ENDPOINT' } },
+};
 
 const EMBEDDED = (what: string): Deployment => ({
   type: 'embedded',
@@ -324,8 +336,8 @@ const BACKEND_LIST: BackendDef[] = [
   { kind: 'llm', backend: 'ollama', title: 'Ollama', needsModel: true, deploy: { type: 'external', why: 'Ollama is not deployed by the exporters' } },
   { kind: 'llm', backend: 'extractive', title: 'Extractive answerer (no generation, offline)', needsModel: false, deploy: EMBEDDED('extractive answerer') },
 
-  { kind: 'guardrail', backend: 'opea', title: 'OPEA guardrails microservice', needsModel: true, defaultModel: DEFAULT_MODELS.guard, deploy: { type: 'external', why: 'upstream GMC has no guardrail step' } },
-  { kind: 'guardrail', backend: 'llamaguard', title: 'Llama Guard over an OpenAI-compatible chat endpoint', needsModel: true, defaultModel: DEFAULT_MODELS.guard, deploy: { type: 'external', why: 'upstream GMC has no guardrail step' } },
+  { kind: 'guardrail', backend: 'opea', title: 'OPEA guardrails microservice', needsModel: true, defaultModel: DEFAULT_MODELS.guard, deploy: GUARDRAIL_DEPLOY },
+  { kind: 'guardrail', backend: 'llamaguard', title: 'Llama Guard over an OpenAI-compatible chat endpoint', needsModel: true, defaultModel: DEFAULT_MODELS.guard, deploy: GUARDRAIL_DEPLOY },
   { kind: 'guardrail', backend: 'local', title: 'Rule-based checks (offline)', needsModel: false, deploy: EMBEDDED('rule-based guardrail') },
 
   { kind: 'dataprep', backend: 'redis', title: 'OPEA dataprep on Redis', needsModel: false, deploy: { type: 'service', service: 'dataprep', dependencies: [{ ...REDIS_DEP, sharedWith: 'retriever' }, { ...TEI_EMBEDDING_DEP, gmcKey: 'TEI_ENDPOINT', servesModel: false, sharedWith: 'embedding' }] } },

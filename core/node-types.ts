@@ -44,6 +44,10 @@ const num = (key: string, dflt: number, min: number, max: number, doc: string): 
   doc,
 });
 const str = (key: string, dflt: string, doc: string): ParamSpec => ({ key, type: 'string', default: dflt, doc });
+/** A guardrail check: off, or what a finding does to the message. Redacting needs spans, so not every check offers it. */
+const SPAN_ACTIONS = ['off', 'block', 'redact', 'annotate'] as const;
+const REPORT_ACTIONS = ['off', 'block', 'annotate'] as const;
+const check = (key: string, dflt: string, values: readonly string[], doc: string): ParamSpec => ({ key, type: 'enum', default: dflt, values, doc: `${doc}; off, or what a finding does` });
 const storeRef: ParamSpec = { key: 'store', type: 'string', default: '', doc: 'id of the opea-vectorstore config node (memory backend)' };
 const hashingDimensions = int('dimensions', 384, 8, 'vector size of the hashing embedder', 8192);
 
@@ -96,6 +100,27 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
         default: 'input',
         values: ['input', 'output', 'documents'],
         doc: 'what the rail checks: the user input, the generated output or retrieved documents',
+      },
+      check('pii', 'redact', SPAN_ACTIONS, 'personal data: e-mail, phone, IP address, payment card (Luhn), IBAN (mod-97), US SSN, UK NINO'),
+      check('secrets', 'block', SPAN_ACTIONS, 'credentials: AWS access key ids, GitHub tokens, OpenAI-style sk- keys, private key blocks, JWTs, high-entropy secret assignments'),
+      check('injection', 'block', REPORT_ACTIONS, 'prompt-injection phrasing: instruction overrides, role changes, system-prompt extraction, chat-template markup'),
+      check('banned', 'block', SPAN_ACTIONS, 'the words and topics of bannedWords and bannedTopics'),
+      { key: 'bannedWords', type: 'text', default: '', doc: 'banned words or phrases, one per line, matched case-insensitively on whole words' },
+      { key: 'bannedTopics', type: 'text', default: '', doc: 'banned topics, one per line as topic: keyword, keyword' },
+      check('characters', 'redact', SPAN_ACTIONS, 'invisible and control characters (zero-width, bidirectional, tag characters); redact removes them'),
+      check('limits', 'block', REPORT_ACTIONS, 'the length limits maxChars and maxTokens'),
+      int('maxChars', 0, 0, 'most characters per text; 0: no limit', 10_000_000),
+      int('maxTokens', 0, 0, 'most tokens per text (cl100k_base); 0: no limit', 10_000_000),
+      check('schema', 'block', REPORT_ACTIONS, 'the text must be JSON valid against jsonSchema'),
+      { key: 'jsonSchema', type: 'text', default: '', doc: 'JSON Schema the text must satisfy (a fenced ```json block is read as its content); empty: no schema check' },
+      check('remote', 'block', REPORT_ACTIONS, 'the check of the backend through the server: OPEA guardrail services or Llama Guard'),
+      { key: 'remoteChecks', type: 'text', default: 'guardrails', doc: 'OPEA services to call, /v1/<name> each: guardrails, pii, injection, toxicity, bias' },
+      {
+        key: 'llamaGuardVersion',
+        type: 'enum',
+        default: 'auto',
+        values: ['auto', '1', '2', '3', '4'],
+        doc: 'Llama Guard version, which decides the category taxonomy; auto reads it from the model id',
       },
     ],
   },

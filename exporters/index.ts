@@ -6,15 +6,19 @@ import { ProblemList } from '../core/problems';
 import { Bundle } from './bundle';
 import { ansibleBundle } from './ansible';
 import { composeBundle } from './compose';
-import { buildGmConnector, defaultCrName, gmcBundle } from './gmc';
+import { assertAccepted, buildGmConnector, defaultCrName, GMC_FLAVORS, GmcFlavor, gmcBundle } from './gmc';
+import { checkGuardrailPositions } from './guardrails';
 
 export const TARGETS = ['gmc', 'compose', 'ansible'] as const;
 export type Target = (typeof TARGETS)[number];
+export { GMC_FLAVORS, GmcFlavor };
 
 export interface ExportOptions {
   name?: string;
   namespace?: string;
   platform: Platform;
+  /** Dialect of the GMConnector file: upstream GenAIInfra GMC (default) or Enterprise RAG's. */
+  gmcFlavor?: GmcFlavor;
 }
 
 /** Bundle for the targets, or null with every problem added when the pipeline cannot be exported. */
@@ -24,17 +28,33 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
     problems.add('', pipeline.graph.name, 'the tab label has no Kubernetes form to name the export', 'pass --name');
     return null;
   }
-  // Every target routes the same GMConnector: GMC applies it, compose runs it in GMC's router.
-  const cr = buildGmConnector(pipeline.plan, pipeline.names, { name, namespace: options.namespace ?? name, platform: options.platform }, problems);
-  if (!cr || !problems.empty) return null;
-  const gmc = gmcBundle(cr);
-  const compose = targets.includes('compose') || targets.includes('ansible') ? composeBundle(cr, planComponents(pipeline.plan), pipeline.names, options.platform) : undefined;
+  checkGuardrailPositions(pipeline.plan, problems);
+  if (!problems.empty) return null;
+  const gmcOptions = { name, namespace: options.namespace ?? name, platform: options.platform };
+  const flavor = options.gmcFlavor ?? 'upstream';
+  // The GMConnector file is the GMC export (the Ansible bundle applies it too; validate without a
+  // target checks it). Compose runs an upstream GMConnector in GMC's router, whatever the file's
+  // flavour, in which the stages compose starts itself (guardrails) are called at their services.
+  const needsGmc = targets.length === 0 || targets.includes('gmc') || targets.includes('ansible');
+  const needsCompose = targets.includes('compose') || targets.includes('ansible');
+  let gmc: Bundle = {};
+  if (needsGmc) {
+    const cr = buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, flavor }, problems);
+    if (!cr || !problems.empty) return null;
+    gmc = gmcBundle(cr, flavor);
+  }
+  let compose: ReturnType<typeof composeBundle> | undefined;
+  if (needsCompose) {
+    const graph = buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, composeRouted: true }, problems);
+    if (!graph || !problems.empty) return null;
+    assertAccepted(graph, 'upstream');
+    compose = composeBundle(graph, planComponents(pipeline.plan), pipeline.names, options.platform);
+  }
   const bundle: Bundle = {};
   if (targets.includes('gmc')) Object.assign(bundle, gmc);
   if (targets.includes('compose') && compose) Object.assign(bundle, compose.bundle);
   if (targets.includes('ansible') && compose) {
-    const namespace = (cr.metadata as { namespace: string }).namespace;
-    Object.assign(bundle, ansibleBundle({ name, namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env }));
+    Object.assign(bundle, ansibleBundle({ name, namespace: gmcOptions.namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env }));
   }
   return bundle;
 }

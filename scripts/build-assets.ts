@@ -24,6 +24,7 @@ const LOOK: Record<string, { color: string; outputs: string[]; palette: string }
   'opea-rerank': { color: '#C0DEED', outputs: ['LLMParamsDoc'], palette: 'rerank' },
   'opea-llm': { color: '#D7D7A0', outputs: ['GeneratedDoc', 'stream chunks (msg.parts)'], palette: 'llm' },
   'opea-dataprep': { color: '#E2D96E', outputs: ['ingest report'], palette: 'dataprep' },
+  'opea-guardrail': { color: '#F3B567', outputs: ['pass (unchanged or redacted)', 'blocked (msg.guardrail)'], palette: 'guardrail' },
 };
 
 /** Settings that only apply to some backends: shown in the editor only for those. */
@@ -32,12 +33,17 @@ const ONLY_FOR: Record<string, string[]> = {
   store: ['memory'],
   embedBackend: ['memory'],
   embedModel: ['memory'],
+  remote: ['opea', 'llamaguard'],
+  remoteChecks: ['opea'],
+  llamaGuardVersion: ['llamaguard'],
 };
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function defaultsOf(spec: NodeTypeSpec): Record<string, unknown> {
-  const first = backendsOf(spec.kind).find((b) => b.deploy.type === 'service') ?? backendsOf(spec.kind)[0];
+  // A deployable backend where there is one; else one that works offline, so a dropped node runs as it is.
+  const backends = backendsOf(spec.kind);
+  const first = backends.find((b) => b.deploy.type === 'service') ?? backends.find((b) => b.deploy.type === 'embedded') ?? backends[0];
   const defaults: Record<string, unknown> = {
     name: { value: '' },
     backend: { value: first.backend, required: true },

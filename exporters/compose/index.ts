@@ -4,11 +4,12 @@
  * microservices are the chain edition of the catalog (the images GMC's templates deploy).
  */
 import yaml from 'js-yaml';
-import { CHAIN_TAG, Image, ROUTER, ServiceDef, serviceByStep } from '../../core/catalog';
+import { CHAIN_TAG, Image, ROUTER, service, ServiceDef, serviceByStep } from '../../core/catalog';
 import { Component, Platform } from '../../core/model';
 import { DEFAULT_INDEX_NAME } from '../../core/node-types';
 import { Bundle } from '../bundle';
 import { DOWNSTREAM_KEYS } from '../gmc/rules';
+import { composeGuardrail, guardModelServerName } from '../guardrails';
 import { checkComposeProject } from './check';
 import { GmcStep } from '../../core/gmc-shape';
 
@@ -85,8 +86,36 @@ class ComposeBuilder {
       if (step.externalService) step.serviceUrl = step.externalService;
       if (step.internalService) this.addService(step, step.internalService);
     }
-    this.addRouter(steps);
+    // The graph calls these at their compose service (GmcOptions.composeRouted).
+    const guardrails = [...this.byName].filter(([, component]) => composeGuardrail(component));
+    for (const [name, component] of guardrails) this.addGuardrail(name, component);
+    this.addRouter(steps, guardrails.map(([name]) => name));
     return this.services;
+  }
+
+  /** OPEA's guardrails service and the TGI serving its guard model, as ChatQnA's guardrails compose pairs them. */
+  private addGuardrail(name: string, component: Component): void {
+    const deployment = composeGuardrail(component);
+    const def = deployment ? service(deployment.service) : undefined;
+    if (!deployment || !def?.chain) throw new Error(`catalog: no compose deployment for guardrail backend ${component.backend}`);
+    const modelDef = service(deployment.modelServer.service);
+    const modelServer = guardModelServerName(name);
+    const model = component.model ?? '';
+    this.defs.set(name, def);
+    this.defs.set(modelServer, modelDef);
+    this.services[modelServer] = this.modelServer(modelDef, { [modelDef.modelEnv ?? 'MODEL_ID']: model });
+    const environment: Json = { ...this.proxies(), [deployment.modelServer.env]: this.dependencyUrl(modelServer) };
+    for (const key of Object.keys(def.chain.env)) {
+      if (key === 'SAFETY_GUARD_MODEL_ID') environment[key] = literal(model);
+      else if (key === 'HUGGINGFACEHUB_API_TOKEN' || key === 'HF_TOKEN') environment[key] = '${HF_TOKEN:-}';
+    }
+    this.services[name] = {
+      image: imageRef(def.chain.image, true),
+      depends_on: { [modelServer]: this.condition(modelServer) },
+      environment,
+      healthcheck: healthcheck(def),
+      restart: 'unless-stopped',
+    };
   }
 
   private proxies(extraNoProxy: string[] = []): Json {
@@ -169,9 +198,10 @@ class ComposeBuilder {
     return service;
   }
 
-  private addRouter(steps: Step[]): void {
+  private addRouter(steps: Step[], guardrails: string[]): void {
     // Every OPEA microservice, dataprep included: the router forwards its /dataprep route to that one.
-    const executed = steps.map((s) => s.internalService?.serviceName).filter((name): name is string => name !== undefined && this.defs.get(name)?.chain !== undefined);
+    const internal = steps.map((s) => s.internalService?.serviceName).filter((name): name is string => name !== undefined && this.defs.get(name)?.chain !== undefined);
+    const executed = [...internal, ...guardrails];
     const graph = JSON.stringify(this.cr);
     this.services[ROUTER_SERVICE] = {
       image: imageRef(ROUTER.image, true),

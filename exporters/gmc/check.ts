@@ -1,16 +1,17 @@
 /**
  * Checks a GMConnector the way the cluster will: the CRD's schema (strict: no unknown fields), the
- * admission webhook's rules and the controller's wiring rules. Returns every violation found.
+ * admission webhook's rules and the controller's wiring rules, of upstream GMC or of another
+ * dialect's controller. Returns every violation found.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv, { ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
 import { isDnsLabel } from '../../core/names';
-import { CONDITION_KEY, CONDITION_VALUE, DOWNSTREAM_KEYS, STEP_NAMES, TEMPLATED_STEPS } from './rules';
+import { CONDITION_KEY, CONDITION_VALUE, GmcDialect, UPSTREAM_DIALECT } from './rules';
 import { GmcRouterNode as RouterNode } from '../../core/gmc-shape';
 
-const CRD_FILE = path.join(__dirname, '..', '..', '..', 'exporters', 'gmc', 'crd', 'gmc.opea.io_gmconnectors.yaml');
+const CRD_DIR = path.join(__dirname, '..', '..', '..', 'exporters', 'gmc', 'crd');
 
 type Json = Record<string, unknown>;
 
@@ -27,15 +28,17 @@ function strict(schema: unknown): unknown {
   return out;
 }
 
-let validator: ValidateFunction | undefined;
+const validators = new Map<string, ValidateFunction>();
 
-function crdValidator(): ValidateFunction {
+function crdValidator(crdFile: string): ValidateFunction {
+  let validator = validators.get(crdFile);
   if (!validator) {
-    const crd = yaml.load(fs.readFileSync(CRD_FILE, 'utf8')) as Json;
+    const crd = yaml.load(fs.readFileSync(path.join(CRD_DIR, crdFile), 'utf8')) as Json;
     const versions = (crd.spec as Json).versions as Json[];
     const v1alpha3 = versions.find((v) => v.name === 'v1alpha3') as Json;
     const schema = strict((v1alpha3.schema as Json).openAPIV3Schema);
     validator = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema as object);
+    validators.set(crdFile, validator);
   }
   return validator;
 }
@@ -55,30 +58,30 @@ function checkMetadata(cr: Json, errors: string[]): void {
   }
 }
 
-function checkNode(nodeName: string, node: RouterNode, nodeNames: string[], serviceOwners: Map<string, string>, errors: string[]): void {
+function checkNode(dialect: GmcDialect, nodeName: string, node: RouterNode, nodeNames: string[], serviceOwners: Map<string, string>, errors: string[]): void {
   const steps = node.steps ?? [];
   const at = (i: number) => `spec.nodes.${nodeName}.steps[${i}]`;
   const downstream = new Map(steps.filter((s) => s.internalService?.isDownstreamService === true).map((s) => [s.internalService?.serviceName, s]));
   const firstExecuted = steps.findIndex((s) => !s.internalService?.isDownstreamService);
   steps.forEach((step, i) => {
     const name = step.name ?? '';
-    if (!STEP_NAMES.includes(name)) errors.push(`${at(i)}.name '${name}' is not a step name GMC's webhook accepts`);
+    if (!dialect.stepNames.includes(name)) errors.push(`${at(i)}.name '${name}' is not a step name GMC's webhook accepts`);
     if (step.nodeName !== undefined && !nodeNames.includes(step.nodeName)) errors.push(`${at(i)}.nodeName '${step.nodeName}' does not exist`);
     const targets = [step.nodeName, step.externalService, step.internalService].filter((t) => t !== undefined);
     if (targets.length !== 1) errors.push(`${at(i)} needs exactly one of nodeName, internalService, externalService`);
     const svc = step.internalService;
     if (svc) {
-      if (!TEMPLATED_STEPS.includes(name)) errors.push(`${at(i)}: GMC has no template to deploy a '${name}' step`);
+      if (!dialect.templatedSteps.includes(name)) errors.push(`${at(i)}: GMC has no template to deploy a '${name}' step`);
       const serviceName = svc.serviceName ?? '';
       if (!isDnsLabel(serviceName)) errors.push(`${at(i)}.internalService.serviceName '${serviceName}' is not a DNS-1035 label`);
       const owner = serviceOwners.get(serviceName);
       if (owner) errors.push(`${at(i)}.internalService.serviceName '${serviceName}' is already used by ${owner}`);
       serviceOwners.set(serviceName, at(i));
       for (const [key, value] of Object.entries(svc.config ?? {})) {
-        if (!DOWNSTREAM_KEYS.includes(key)) continue;
+        if (!dialect.downstreamKeys.includes(key)) continue;
         const target = downstream.get(value);
         if (!target) errors.push(`${at(i)}.internalService.config.${key} names '${value}', which is no downstream step of node ${nodeName}`);
-        else if (!TEMPLATED_STEPS.includes(target.name ?? '')) errors.push(`${at(i)}.internalService.config.${key} names a '${target.name}' step, which GMC cannot resolve`);
+        else if (!dialect.templatedSteps.includes(target.name ?? '')) errors.push(`${at(i)}.internalService.config.${key} names a '${target.name}' step, which GMC cannot resolve`);
       }
     }
     if (step.externalService !== undefined && !/^https?:\/\/\S+$/.test(step.externalService)) {
@@ -98,9 +101,9 @@ function checkNode(nodeName: string, node: RouterNode, nodeNames: string[], serv
   });
 }
 
-export function checkGmConnector(cr: unknown): string[] {
+export function checkGmConnector(cr: unknown, dialect: GmcDialect = UPSTREAM_DIALECT): string[] {
   const errors: string[] = [];
-  const validate = crdValidator();
+  const validate = crdValidator(dialect.crdFile);
   if (!validate(cr)) {
     for (const e of validate.errors ?? []) {
       const extra = e.keyword === 'additionalProperties' ? ` '${String((e.params as Json).additionalProperty)}'` : '';
@@ -114,6 +117,6 @@ export function checkGmConnector(cr: unknown): string[] {
   const nodeNames = Object.keys(nodes);
   if (!nodeNames.includes('root')) errors.push('spec.nodes has no root node');
   const serviceOwners = new Map<string, string>();
-  for (const name of nodeNames) checkNode(name, nodes[name], nodeNames, serviceOwners, errors);
+  for (const name of nodeNames) checkNode(dialect, name, nodes[name], nodeNames, serviceOwners, errors);
   return errors;
 }

@@ -1,7 +1,7 @@
 /**
  * What GMC's admission webhook and controller require of a GMConnector (GenAIInfra
  * microservices-connector, api/v1alpha3/validating_webhook.go and
- * internal/controller/gmconnector_controller.go).
+ * internal/controller/gmconnector_controller.go), and the same for Enterprise RAG's fork of GMC.
  */
 
 /** Step names the webhook accepts. */
@@ -39,3 +39,48 @@ export const EXTERNAL_STEP_NAMES = {
  */
 export const CONDITION_KEY = /^[A-Za-z0-9_-]{1,63}$/;
 export const CONDITION_VALUE = /^[A-Za-z0-9_:/+-]{1,63}$/;
+
+/** The rules one GMC controller applies: its CRD, its webhook's step names, its templates and wiring keys. */
+export interface GmcDialect {
+  /** File name under exporters/gmc/crd. */
+  crdFile: string;
+  stepNames: readonly string[];
+  templatedSteps: readonly string[];
+  downstreamKeys: readonly string[];
+}
+
+export const UPSTREAM_DIALECT: GmcDialect = {
+  crdFile: 'gmc.opea.io_gmconnectors.yaml',
+  stepNames: STEP_NAMES,
+  templatedSteps: TEMPLATED_STEPS,
+  downstreamKeys: DOWNSTREAM_KEYS,
+};
+
+/**
+ * Enterprise RAG's GMC (opea-project/Enterprise-RAG, commit 367581e2: src/gmc/api/v1alpha3/
+ * validating_webhook.go stepNames, src/gmc/internal/controller/gmconnector_controller.go yamlDict and
+ * isDownStreamEndpointKey). Its CRD (deployment/components/gmc/crds) has the upstream schema, apart from
+ * the controller-gen version annotation, so the upstream file checks it.
+ */
+export const ENTERPRISE_DIALECT: GmcDialect = {
+  crdFile: 'gmc.opea.io_gmconnectors.yaml',
+  stepNames: [
+    'Fingerprint', 'TeiEmbedding', 'TeiEmbeddingGaudi', 'Embedding', 'Retriever', 'Reranking', 'TeiReranking',
+    'TeiRerankingGaudi', 'PromptTemplate', 'Llm', 'Router', 'WebRetriever', 'Asr', 'Tts', 'SpeechT5', 'SpeechT5Gaudi',
+    'Whisper', 'WhisperGaudi', 'DataPrep', 'Ingestion', 'TorchserveEmbedding', 'TorchserveEmbeddingGaudi',
+    'VLLMEmbedding', 'TorchserveReranking', 'LLMGuardInput', 'LLMGuardOutput', 'VLLMGaudi', 'VLLM',
+    'LanguageDetection', 'TextExtractor', 'TextCompression', 'TextSplitter', 'DocSum',
+  ],
+  templatedSteps: [
+    'Fingerprint', 'TeiEmbedding', 'TeiEmbeddingGaudi', 'TorchserveEmbedding', 'TorchserveReranking', 'VLLMEmbedding',
+    'Embedding', 'Retriever', 'Reranking', 'PromptTemplate', 'TeiReranking', 'TeiRerankingGaudi', 'Llm', 'WebRetriever',
+    'Asr', 'Tts', 'SpeechT5', 'SpeechT5Gaudi', 'Whisper', 'WhisperGaudi', 'DataPrep', 'LLMGuardInput', 'LLMGuardOutput',
+    'Ingestion', 'VLLMGaudi', 'VLLM', 'LanguageDetection', 'TextExtractor', 'TextCompression', 'TextSplitter', 'DocSum',
+    'LateChunking',
+  ],
+  downstreamKeys: [
+    'TEI_EMBEDDING_ENDPOINT', 'VLLM_EMBEDDING_ENDPOINT', 'RERANKING_SERVICE_ENDPOINT', 'VLLM_ENDPOINT',
+    'LLM_MODEL_SERVER_ENDPOINT', 'EMBEDDING_MODEL_SERVER_ENDPOINT', 'DOCSUM_LLM_USVC_ENDPOINT', 'ASR_ENDPOINT',
+    'TTS_ENDPOINT', 'TEI_ENDPOINT',
+  ],
+};

@@ -1,0 +1,196 @@
+/**
+ * `opea-flow bench`: load-tests an OpenAI-compatible chat endpoint, an OPEA megaservice or GMC router,
+ * or any JSON POST endpoint, and prints the serving metrics (vLLM's definitions) as text or JSON.
+ * Exit codes: 0 the run finished with at least one completed request, 1 none completed, 2 bad options.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Prompt, TARGET_KINDS, TargetKind, targetUrl } from '../core/bench/client';
+import { parsePrompts } from '../core/bench/prompts';
+import { renderReport } from '../core/bench/report-html';
+import { BenchResult, checkRunOptions, LoadShape, runBenchmark, RunOptions } from '../core/bench/runner';
+import { Summary } from '../core/bench/stats';
+
+export const BENCH_USAGE = `  opea-flow bench --url URL [--kind openai|opea|gmc|json] [--requests N] [--concurrency C | --rate R
+                  [--burstiness B] [--max-concurrency M]] [--duration SECONDS] [--warmup N] [--stream]
+                  [--prompt TEXT ... | --prompts FILE] [--model ID] [--max-tokens N] [--timeout SECONDS]
+                  [--time-limit SECONDS] [--seed N] [--percentiles 50,90,99] [--slo-ttft MS]
+                  [--slo-tpot MS] [--slo-e2e MS] [--json] [--html FILE]`;
+
+export const BENCH_HELP = `bench sends --requests requests (default 100) to --url: a closed loop of --concurrency users
+(default 1), or an open loop at --rate requests/s with gamma-distributed gaps (--burstiness 1 = Poisson),
+and prints TTFT, TPOT, ITL, end-to-end latency, throughput and goodput (as vLLM's serving benchmark
+defines them), or the whole result with --json; --html writes a self-contained report. The API key is
+read from the environment variable OPEA_BENCH_API_KEY.`;
+
+class BenchUsageError extends Error {}
+
+function numberOption(values: Record<string, unknown>, name: string, fallback?: number): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new BenchUsageError(`--${name} must be a number, not '${String(raw)}'`);
+  return n;
+}
+
+function promptsOf(values: Record<string, unknown>): Prompt[] {
+  const given = (values.prompt as string[] | undefined) ?? [];
+  if (typeof values.prompts !== 'string') return given.length > 0 ? given : ['Explain what a vector database is in one paragraph.'];
+  if (given.length > 0) throw new BenchUsageError('give --prompt or --prompts FILE, not both');
+  let text: string;
+  try {
+    text = fs.readFileSync(values.prompts, 'utf8');
+  } catch (err) {
+    throw new BenchUsageError(`cannot read --prompts ${values.prompts} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return parsePrompts(text, path.basename(values.prompts));
+  } catch (err) {
+    throw new BenchUsageError((err as Error).message);
+  }
+}
+
+export interface BenchArgs {
+  run: RunOptions;
+  json: boolean;
+  html?: string;
+}
+
+export function benchOptions(argv: string[]): BenchArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      kind: { type: 'string' },
+      requests: { type: 'string' },
+      concurrency: { type: 'string' },
+      rate: { type: 'string' },
+      burstiness: { type: 'string' },
+      'max-concurrency': { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      stream: { type: 'boolean' },
+      prompt: { type: 'string', multiple: true },
+      prompts: { type: 'string' },
+      model: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      timeout: { type: 'string' },
+      'time-limit': { type: 'string' },
+      seed: { type: 'string' },
+      percentiles: { type: 'string' },
+      'slo-ttft': { type: 'string' },
+      'slo-tpot': { type: 'string' },
+      'slo-e2e': { type: 'string' },
+      json: { type: 'boolean' },
+      html: { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new BenchUsageError(`unexpected arguments: ${positionals.join(' ')}`);
+  if (typeof values.url !== 'string' || !/^https?:\/\/\S+$/.test(values.url)) throw new BenchUsageError('--url must be an http(s) URL');
+  const kind = (values.kind ?? 'openai') as TargetKind;
+  if (!TARGET_KINDS.includes(kind)) throw new BenchUsageError(`unknown --kind '${values.kind}': choose ${TARGET_KINDS.join(', ')}`);
+  if (values.concurrency !== undefined && values.rate !== undefined) throw new BenchUsageError('give --concurrency (closed loop) or --rate (open loop), not both');
+  const rate = numberOption(values, 'rate');
+  const load: LoadShape =
+    rate === undefined
+      ? { kind: 'closed', concurrency: numberOption(values, 'concurrency', 1) as number }
+      : { kind: 'open', rate, burstiness: numberOption(values, 'burstiness', 1) as number, maxConcurrency: numberOption(values, 'max-concurrency') };
+  if (rate === undefined && (values.burstiness !== undefined || values['max-concurrency'] !== undefined)) throw new BenchUsageError('--burstiness and --max-concurrency need --rate');
+  const duration = numberOption(values, 'duration');
+  const slo = { ttftMs: numberOption(values, 'slo-ttft'), tpotMs: numberOption(values, 'slo-tpot'), e2eMs: numberOption(values, 'slo-e2e') };
+  const options: RunOptions = {
+    target: {
+      url: targetUrl(values.url, kind),
+      kind,
+      stream: values.stream === true,
+      model: values.model,
+      maxTokens: numberOption(values, 'max-tokens'),
+      apiKey: process.env.OPEA_BENCH_API_KEY || undefined,
+    },
+    prompts: promptsOf(values),
+    load,
+    requests: numberOption(values, 'requests', 100) as number,
+    durationMs: duration === undefined ? undefined : duration * 1000,
+    warmup: numberOption(values, 'warmup', 0) as number,
+    timeoutMs: (numberOption(values, 'timeout', 60) as number) * 1000,
+    timeLimitMs: (numberOption(values, 'time-limit', 600) as number) * 1000,
+    seed: numberOption(values, 'seed', 0) as number,
+    percentiles: (values.percentiles ?? '50,90,99').split(',').map((p) => Number(p.trim())),
+    slo: Object.values(slo).some((v) => v !== undefined) ? slo : null,
+  };
+  const problems = checkRunOptions(options);
+  if (options.target.maxTokens !== undefined && !(Number.isInteger(options.target.maxTokens) && options.target.maxTokens > 0)) problems.push('--max-tokens must be a whole number above 0');
+  if (problems.length > 0) throw new BenchUsageError(problems.join('; '));
+  return { run: options, json: values.json === true, html: values.html };
+}
+
+function row(label: string, value: string | number): string {
+  return `${label.padEnd(40)} ${value}\n`;
+}
+
+const ms = (n: number | null) => (n === null ? '–' : n.toFixed(2));
+
+function summaryLines(title: string, s: Summary): string {
+  let out = `${`-- ${title} `.padEnd(50, '-')}\n${row('Mean (ms):', ms(s.mean))}${row('Median (ms):', ms(s.median))}${row('Std, population (ms):', ms(s.std))}`;
+  for (const [k, v] of Object.entries(s.percentiles)) out += row(`${k.toUpperCase()} (ms):`, ms(v));
+  return out;
+}
+
+export function formatResult(r: BenchResult): string {
+  const m = r.metrics;
+  const load = r.load.kind === 'closed' ? `closed loop, ${r.load.concurrency} users` : `open loop, ${r.load.rate} req/s, burstiness ${r.load.burstiness}${r.load.maxConcurrency ? `, max concurrency ${r.load.maxConcurrency}` : ''}`;
+  let out = `${' Benchmark result '.padStart(34, '=').padEnd(50, '=')}\n`;
+  out += row('Target:', `${r.target.url} (${r.target.kind}${r.target.stream ? ', streaming' : ''})`);
+  out += row('Load:', load);
+  out += row('Stopped by:', r.stoppedBy);
+  out += row('Successful requests:', m.completed);
+  out += row('Failed requests:', m.errors.total ? `${m.errors.total} (${Object.entries(m.errors.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})` : 0);
+  out += row('Duration (s):', m.durationS.toFixed(2));
+  out += row('Total input tokens:', m.tokens.input);
+  out += row('Total generated tokens:', m.tokens.output);
+  out += row('Tokens counted from:', m.tokens.source === 'usage' ? 'server usage' : m.tokens.source === 'none' ? '–' : `${m.tokens.source} (${m.tokens.tokenizer} tokenizer for ${m.tokens.fromTokenizer} requests)`);
+  out += row('Request throughput (req/s):', m.throughput.requestsPerS.toFixed(2));
+  if (m.throughput.goodputPerS !== null) out += row('Request goodput (req/s):', m.throughput.goodputPerS.toFixed(2));
+  out += row('Output token throughput (tok/s):', m.throughput.outputTokensPerS.toFixed(2));
+  out += row('Total token throughput (tok/s):', m.throughput.totalTokensPerS.toFixed(2));
+  out += summaryLines('Time to first token', m.latencyMs.ttft);
+  out += summaryLines('Time per output token (excl. 1st)', m.latencyMs.tpot);
+  out += summaryLines('Inter-token latency', m.latencyMs.itl);
+  out += summaryLines('End-to-end latency', m.latencyMs.e2e);
+  for (const e of m.errors.examples) out += `error #${e.index} ${e.kind}: ${e.message}\n`;
+  return `${out}${'='.repeat(50)}\n`;
+}
+
+export async function benchCommand(argv: string[], usage: string): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  let args: BenchArgs;
+  try {
+    args = benchOptions(argv);
+  } catch (err) {
+    if (!(err instanceof BenchUsageError) && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true) throw err;
+    process.stderr.write(`opea-flow bench: ${(err as Error).message}\n\n${usage}\n`);
+    return 2;
+  }
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  process.once('SIGINT', onInterrupt);
+  let result: BenchResult;
+  try {
+    result = await runBenchmark({
+      ...args.run,
+      signal: stop.signal,
+      onProgress: args.json ? undefined : (p) => process.stderr.write(`\r${p.phase} ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}   `),
+    });
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+  if (!args.json) process.stderr.write('\n');
+  if (args.html !== undefined) fs.writeFileSync(args.html, renderReport(result));
+  process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
+  return result.metrics.completed > 0 ? 0 : 1;
+}

@@ -1,0 +1,336 @@
+/**
+ * One benchmark request with raw timings: the time of every non-empty content chunk (an SSE event or a
+ * whole JSON answer), measured from just before the request is written, and a failure sorted by kind.
+ * A lean client of its own (not the shared Endpoint): no retries, no backoff, a total timeout per
+ * request, and little between the socket and the clock (see http1.ts).
+ */
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { SseParser } from '../clients/sse';
+import { decodePythonBytes } from '../clients/llm';
+import { isObject } from '../clients/wire';
+import { ConnectionPool, ResponseHandler } from './http1';
+
+/**
+ * openai: `/v1/chat/completions` (streams with `stream_options.include_usage`, ends with `[DONE]`);
+ * opea: a megaservice such as ChatQnA (`{"messages": prompt}`); gmc: a GMC router (`{"text": prompt}`);
+ * json: any JSON POST endpoint (object prompts are the body, text prompts go as `{"text": prompt}`).
+ */
+export const TARGET_KINDS = ['openai', 'opea', 'gmc', 'json'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export interface Target {
+  /** The URL requests are posted to. */
+  url: string;
+  kind: TargetKind;
+  stream: boolean;
+  model?: string;
+  maxTokens?: number;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  verifyTls?: boolean;
+}
+
+export type Prompt = string | Record<string, unknown>;
+
+export const ERROR_KINDS = ['timeout', 'refused', 'http', 'malformed', 'truncated', 'server error', 'network', 'aborted'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export interface RequestOutcome {
+  ok: boolean;
+  error?: { kind: ErrorKind; message: string; status?: number };
+  /** ms from sending to each non-empty content chunk. */
+  contentTimesMs: number[];
+  /** ms from sending until the response ended (or failed). */
+  e2eMs: number;
+  text: string;
+  usage?: { promptTokens?: number; completionTokens: number };
+}
+
+/** Where a target kind's requests go: an OpenAI base URL (with or without `/v1`) gets `/v1/chat/completions`. */
+export function targetUrl(baseUrl: string, kind: TargetKind): string {
+  const trimmed = baseUrl.trim().replace(/\/+$/, '');
+  if (kind !== 'openai' || /\/chat\/completions$/.test(trimmed)) return trimmed;
+  return trimmed.endsWith('/v1') ? `${trimmed}/chat/completions` : `${trimmed}/v1/chat/completions`;
+}
+
+/** The text of a prompt, for counting its tokens. */
+export function promptText(prompt: Prompt): string {
+  if (typeof prompt === 'string') return prompt;
+  const messages = prompt.messages;
+  if (typeof messages === 'string') return messages;
+  if (Array.isArray(messages)) return messages.map((m) => (isObject(m) && typeof m.content === 'string' ? m.content : '')).join('\n');
+  for (const key of ['text', 'prompt', 'query', 'inputs']) if (typeof prompt[key] === 'string') return prompt[key] as string;
+  return JSON.stringify(prompt);
+}
+
+export function requestBody(target: Target, prompt: Prompt): Record<string, unknown> {
+  const overrides = typeof prompt === 'string' ? {} : prompt;
+  const text = typeof prompt === 'string' ? prompt : undefined;
+  switch (target.kind) {
+    case 'openai':
+      return {
+        ...(target.model ? { model: target.model } : {}),
+        ...(text !== undefined ? { messages: [{ role: 'user', content: text }] } : {}),
+        ...(target.maxTokens ? { max_tokens: target.maxTokens } : {}),
+        stream: target.stream,
+        ...(target.stream ? { stream_options: { include_usage: true } } : {}),
+        ...overrides,
+      };
+    case 'opea':
+      return { ...(text !== undefined ? { messages: text } : {}), ...(target.maxTokens ? { max_tokens: target.maxTokens } : {}), stream: target.stream, ...overrides };
+    case 'gmc':
+      return { ...(text !== undefined ? { text } : {}), ...(target.maxTokens ? { parameters: { max_new_tokens: target.maxTokens } } : {}), ...overrides };
+    case 'json':
+      return text !== undefined ? { text } : overrides;
+  }
+}
+
+/** Text, usage and end marker found in one event or answer; null when it has no shape we know. */
+interface Piece {
+  text: string;
+  usage?: { promptTokens?: number; completionTokens: number };
+  error?: string;
+}
+
+function pieceOf(value: unknown): Piece | null {
+  if (typeof value === 'string') return { text: value };
+  if (!isObject(value)) return null;
+  if (value.error !== undefined && value.error !== null) return { text: '', error: JSON.stringify(value.error).slice(0, 200) };
+  const u = value.usage;
+  const usage = isObject(u) && typeof u.completion_tokens === 'number' ? { completionTokens: u.completion_tokens, promptTokens: typeof u.prompt_tokens === 'number' ? u.prompt_tokens : undefined } : undefined;
+  if (Array.isArray(value.choices)) {
+    const choice = value.choices[0];
+    if (choice === undefined) return { text: '', usage };
+    if (!isObject(choice)) return null;
+    const text = isObject(choice.delta) ? choice.delta.content : isObject(choice.message) ? choice.message.content : choice.text;
+    return { text: typeof text === 'string' ? text : '', usage };
+  }
+  if (isObject(value.token) && typeof value.token.text === 'string') return { text: value.token.special === true ? '' : value.token.text };
+  for (const key of ['text', 'generated_text', 'answer', 'content']) if (typeof value[key] === 'string') return { text: value[key] as string, usage };
+  return usage ? { text: '', usage } : null;
+}
+
+class Failure extends Error {
+  constructor(readonly kind: ErrorKind, message: string, readonly status?: number) {
+    super(message);
+  }
+}
+
+function classify(err: unknown, timeoutMs: number): Failure {
+  if (err instanceof Failure) return err;
+  const code = (err as { code?: string }).code;
+  if (code === 'BENCH_TIMEOUT') return new Failure('timeout', `no complete answer within ${timeoutMs} ms`);
+  if (code === 'ABORT_ERR' || (err as Error).name === 'AbortError') return new Failure('aborted', 'the run was stopped');
+  if (code === 'ECONNREFUSED') return new Failure('refused', 'connection refused');
+  return new Failure('network', `request failed (${code ?? (err as Error).message})`);
+}
+
+/** The requests in flight of a run, so that stopping the run aborts them all (cheaper than one AbortSignal listener per request). */
+export class InFlight {
+  private readonly cancels = new Set<() => void>();
+  private stopped = false;
+  get aborted(): boolean {
+    return this.stopped;
+  }
+  add(cancel: () => void): void {
+    this.cancels.add(cancel);
+  }
+  delete(cancel: () => void): void {
+    this.cancels.delete(cancel);
+  }
+  abortAll(): void {
+    this.stopped = true;
+    for (const cancel of this.cancels) cancel();
+    this.cancels.clear();
+  }
+}
+
+/** How a run reaches its target: the lean HTTP/1.1 pool for http, node:https (TLS) for https. */
+export type Connections = { kind: 'lean'; pool: ConnectionPool } | { kind: 'node'; agent: https.Agent };
+
+export interface SendOptions {
+  connections: Connections;
+  timeoutMs: number;
+  inflight: InFlight;
+}
+
+/** Kept-alive connections for a whole run, without a cap (concurrency is the runner's). */
+export function openConnections(target: Target): Connections {
+  const url = new URL(target.url);
+  if (url.protocol === 'https:') return { kind: 'node', agent: new https.Agent({ keepAlive: true, rejectUnauthorized: target.verifyTls !== false }) };
+  return { kind: 'lean', pool: new ConnectionPool(hostOf(url), Number(url.port || 80)) };
+}
+
+export function closeConnections(connections: Connections): void {
+  if (connections.kind === 'lean') connections.pool.destroy();
+  else connections.agent.destroy();
+}
+
+const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, '');
+
+/** A request ready to send again and again: serialized once per prompt. */
+export interface PreparedRequest {
+  readonly target: Target;
+  readonly payload: Buffer;
+  readonly headers: Record<string, string>;
+  readonly url: URL;
+  /** Request line, headers and body, for the lean client. */
+  readonly bytes: Buffer;
+}
+
+export function prepareRequest(target: Target, prompt: Prompt): PreparedRequest {
+  const payload = Buffer.from(JSON.stringify(requestBody(target, prompt)));
+  const url = new URL(target.url);
+  const headers: Record<string, string> = {
+    ...target.headers,
+    host: url.host,
+    'content-type': 'application/json',
+    'content-length': String(payload.length),
+    accept: target.stream ? 'text/event-stream, application/json' : 'application/json',
+  };
+  if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+  const head = `POST ${url.pathname}${url.search} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  return { target, payload, headers, url, bytes: Buffer.concat([Buffer.from(head, 'latin1'), payload]) };
+}
+
+/** Sends through node:https, reporting to the same handler as the lean client; returns the abort. */
+function sendThroughNode(prepared: PreparedRequest, agent: https.Agent, handler: ResponseHandler): () => void {
+  let headed = false;
+  const request = https.request({ method: 'POST', hostname: hostOf(prepared.url), port: prepared.url.port || undefined, path: `${prepared.url.pathname}${prepared.url.search}`, headers: prepared.headers, agent });
+  request.on('error', (err) => handler.error(err, headed));
+  request.on('response', (response) => {
+    headed = true;
+    handler.head({ status: response.statusCode ?? 0, headers: Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, String(v)])) });
+    response.on('data', (chunk: Buffer) => handler.body(chunk));
+    response.on('aborted', () => handler.error(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), true));
+    response.on('error', (err) => handler.error(err, true));
+    response.on('end', () => handler.end());
+  });
+  request.end(prepared.payload);
+  return () => request.destroy();
+}
+
+export function sendRequest(prepared: PreparedRequest, options: SendOptions): Promise<RequestOutcome> {
+  const { target } = prepared;
+  const times: number[] = [];
+  let text = '';
+  let usage: RequestOutcome['usage'];
+  const content = (piece: Piece, at: number) => {
+    if (piece.error !== undefined) throw new Failure('server error', `the server reported an error: ${piece.error}`);
+    if (piece.usage) usage = piece.usage;
+    if (piece.text === '') return;
+    times.push(at - started);
+    text += piece.text;
+  };
+  let settled = false;
+  /** The response arrived whole: its connection stays usable even when the request failed (HTTP status, content). */
+  let complete = false;
+  let status = 0;
+  let done = false;
+  let parser: SseParser | undefined;
+  const parts: Buffer[] = [];
+  let resolveOutcome: (outcome: RequestOutcome) => void = () => undefined;
+  let abortTransport: () => void = () => undefined;
+
+  const finish = (error?: Failure) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    options.inflight.delete(onAbort);
+    const e2eMs = performance.now() - started;
+    if (error && !complete) abortTransport();
+    resolveOutcome(error ? { ok: false, error: { kind: error.kind, message: error.message, status: error.status }, contentTimesMs: times, e2eMs, text, usage } : { ok: true, contentTimesMs: times, e2eMs, text, usage });
+  };
+  const fail = (err: unknown) => finish(classify(err, options.timeoutMs));
+  const onAbort = () => fail(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+
+  const handler: ResponseHandler = {
+    head(head) {
+      status = head.status;
+      if ((head.headers['content-type'] ?? '').includes('text/event-stream')) parser = new SseParser();
+    },
+    body(chunk) {
+      if (settled) return;
+      if (status >= 400 || !parser) {
+        parts.push(chunk);
+        return;
+      }
+      const at = performance.now();
+      try {
+        for (const data of parser.push(chunk)) {
+          if (done && target.kind === 'openai') throw new Failure('malformed', 'events after [DONE]');
+          if (data.trim() === '[DONE]') {
+            done = true;
+            continue;
+          }
+          content(eventPiece(target.kind, data), at);
+        }
+      } catch (err) {
+        fail(err);
+      }
+    },
+    end() {
+      complete = true;
+      if (settled) return;
+      try {
+        const body = Buffer.concat(parts).toString('utf8');
+        if (status >= 400) throw new Failure('http', `HTTP ${status}${body.trim() ? `: ${body.replace(/\s+/g, ' ').trim().slice(0, 160)}` : ''}`, status);
+        if (parser) {
+          if (parser.end().partial) throw new Failure('truncated', 'the stream ended in the middle of an event');
+          if (target.kind === 'openai' && !done) throw new Failure('truncated', `the stream ended without data: [DONE] after ${times.length} content chunks`);
+        } else {
+          content(answerPiece(target.kind, body), performance.now());
+        }
+        finish();
+      } catch (err) {
+        fail(err);
+      }
+    },
+    error(err, afterHead) {
+      if (err.code === 'HPE_INVALID') return fail(new Failure('malformed', `the response is not valid HTTP: ${err.message}`));
+      fail(afterHead ? new Failure('truncated', `the response broke off after ${times.length} content chunks (${err.code ?? err.message})`) : err);
+    },
+  };
+
+  const outcome = new Promise<RequestOutcome>((resolve) => (resolveOutcome = resolve));
+  const started = performance.now();
+  const timer = setTimeout(() => fail(Object.assign(new Error('timeout'), { code: 'BENCH_TIMEOUT' })), options.timeoutMs);
+  if (options.inflight.aborted) {
+    onAbort();
+    return outcome;
+  }
+  options.inflight.add(onAbort);
+  const { connections } = options;
+  abortTransport = connections.kind === 'lean' ? connections.pool.send(prepared.bytes, handler) : sendThroughNode(prepared, connections.agent, handler);
+  return outcome;
+}
+
+function eventPiece(kind: TargetKind, data: string): Piece {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    // OPEA megaservices have streamed Python byte literals (b'...') and bare text.
+    if (kind === 'openai') throw new Failure('malformed', `a stream event is not JSON: ${data.slice(0, 120)}`);
+    return { text: decodePythonBytes(data.trim()) ?? data };
+  }
+  const piece = pieceOf(value);
+  if (piece) return piece;
+  if (kind === 'openai') throw new Failure('malformed', `a stream event has no choices or usage: ${data.slice(0, 120)}`);
+  return { text: '' };
+}
+
+function answerPiece(kind: TargetKind, body: string): Piece {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    if (kind === 'openai') throw new Failure('malformed', `the answer is not JSON: ${body.slice(0, 120) || '(empty)'}`);
+    return { text: body };
+  }
+  const piece = pieceOf(Array.isArray(value) ? value[0] : value);
+  if (piece) return piece;
+  if (kind === 'openai') throw new Failure('malformed', 'the answer has no choices');
+  return { text: body };
+}

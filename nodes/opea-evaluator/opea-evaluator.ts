@@ -1,0 +1,170 @@
+/**
+ * opea-evaluator: scores a RAG dataset (rows with question, answer, contexts, reference,
+ * reference_contexts) with lexical, retrieval, assertion and RAGAS judge metrics. Output:
+ * msg.payload the per-row scores and their aggregate, msg.report a self-contained HTML page.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { RemoteEmbeddingBackend } from '../../core/clients/embedding';
+import { Assertion, compileAssertions } from '../../core/eval/assertions';
+import { DatasetError, DatasetFormat, EvalRow, formatOfFile, parseDataset, rowsFromArray } from '../../core/eval/dataset';
+import { JudgeClient, JudgeLlmBackend, remoteJudge } from '../../core/eval/judge';
+import { renderReport } from '../../core/eval/report-html';
+import { ALL_METRICS, isJudgeMetric, MetricName, runEvaluation } from '../../core/eval/runner';
+import { NodeConfig, Red, RedNode } from '../shared/red';
+import { endpointOf, handleInput, labelOf, shortStatus } from '../shared/service-node';
+
+const JUDGE_BACKENDS: JudgeLlmBackend[] = ['vllm', 'openai', 'ollama', 'tgi'];
+const EMBED_BACKENDS: RemoteEmbeddingBackend[] = ['tei', 'openai', 'opea', 'ollama'];
+const NEEDS_EMBEDDINGS: MetricName[] = ['answer_relevancy', 'answer_correctness'];
+const NEEDS_REFERENCE_CONTEXTS = ['hits', 'mrr', 'map'];
+
+type Source = 'node' | 'file' | 'msg';
+
+interface EvaluatorSettings {
+  source: Source;
+  dataset: string;
+  file: string;
+  format: DatasetFormat | 'auto';
+  metrics: MetricName[];
+  k: number;
+  assertions: Assertion[];
+  strictness: number;
+  concurrency: number;
+  judgeMaxTokens: number;
+}
+
+function wholeNumber(value: unknown, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  return Number.isInteger(n) ? n : NaN;
+}
+
+function metricsOf(value: unknown): MetricName[] | string {
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
+  const unknown = list.filter((m) => !(ALL_METRICS as readonly string[]).includes(m));
+  if (unknown.length > 0) return `unknown metric ${unknown.join(', ')}`;
+  return list as MetricName[];
+}
+
+function readEvaluatorSettings(config: NodeConfig): { settings: EvaluatorSettings; problems: string[] } {
+  const problems: string[] = [];
+  const source = (['node', 'file', 'msg'] as const).find((s) => s === config.source) ?? 'node';
+  const metrics = metricsOf(config.metrics);
+  if (typeof metrics === 'string') problems.push(metrics);
+  let assertions: Assertion[] = [];
+  try {
+    const text = typeof config.assertions === 'string' && config.assertions.trim() !== '' ? config.assertions : '[]';
+    assertions = compileAssertions(JSON.parse(text));
+  } catch (err) {
+    problems.push(err instanceof SyntaxError ? `the assertions are not JSON (${err.message})` : (err as Error).message);
+  }
+  const chosen = typeof metrics === 'string' ? [] : metrics;
+  if (chosen.length === 0 && assertions.length === 0 && typeof metrics !== 'string') problems.push('no metric is chosen: tick at least one, or add an assertion');
+  const settings: EvaluatorSettings = {
+    source,
+    dataset: typeof config.dataset === 'string' ? config.dataset : '',
+    file: typeof config.file === 'string' ? config.file.trim() : '',
+    format: (['json', 'jsonl', 'csv'] as const).find((f) => f === config.format) ?? 'auto',
+    metrics: chosen,
+    k: wholeNumber(config.k, 5),
+    assertions,
+    strictness: wholeNumber(config.strictness, 3),
+    concurrency: wholeNumber(config.concurrency, 4),
+    judgeMaxTokens: wholeNumber(config.judgeMaxTokens, 1024),
+  };
+  if (!(settings.k >= 1)) problems.push('k must be a whole number of at least 1');
+  if (!(settings.strictness >= 1 && settings.strictness <= 10)) problems.push('strictness must be a whole number from 1 to 10');
+  if (!(settings.concurrency >= 1 && settings.concurrency <= 32)) problems.push('concurrency must be a whole number from 1 to 32');
+  if (!(settings.judgeMaxTokens >= 16)) problems.push('judge max tokens must be a whole number of at least 16');
+  if (source === 'file' && settings.file === '') problems.push('no dataset file is given');
+  if (source === 'file' && settings.format === 'auto' && settings.file !== '' && !formatOfFile(settings.file)) problems.push(`cannot tell the format of '${settings.file}' from its name: choose JSON, JSONL or CSV`);
+  const judged = chosen.filter(isJudgeMetric);
+  if (judged.length > 0) {
+    if (typeof config.judgeServer !== 'string' || config.judgeServer === '') problems.push(`${judged.join(', ')} need a judge LLM server`);
+    if (!JUDGE_BACKENDS.includes(config.judgeBackend as JudgeLlmBackend)) problems.push(`judge backend must be one of ${JUDGE_BACKENDS.join(', ')}`);
+  }
+  const embedded = chosen.filter((m) => NEEDS_EMBEDDINGS.includes(m));
+  if (embedded.length > 0) {
+    if (typeof config.embedServer !== 'string' || config.embedServer === '') problems.push(`${embedded.join(', ')} need an embedding server`);
+    if (!EMBED_BACKENDS.includes(config.embedBackend as RemoteEmbeddingBackend)) problems.push(`embedding backend must be one of ${EMBED_BACKENDS.join(', ')}`);
+  }
+  return { settings, problems };
+}
+
+const trimmed = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+
+module.exports = function register(RED: Red): void {
+  function OpeaEvaluator(this: RedNode, config: NodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const { settings, problems } = readEvaluatorSettings(config);
+
+    async function loadRows(payload: unknown): Promise<EvalRow[]> {
+      if (settings.source === 'msg') {
+        if (!Array.isArray(payload)) throw new DatasetError('the dataset source is msg.payload, which must be an array of rows {question, answer?, contexts?, reference?, reference_contexts?}');
+        return rowsFromArray(payload);
+      }
+      if (settings.source === 'node') return parseDataset(settings.dataset, 'json');
+      const file = path.resolve(RED.settings.userDir ?? process.cwd(), settings.file);
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch (err) {
+        throw new DatasetError(`cannot read the dataset file ${file} (${(err as { code?: string }).code ?? (err as Error).message}): check the path; a relative path starts at the Node-RED user directory`);
+      }
+      const format = settings.format === 'auto' ? (formatOfFile(file) as DatasetFormat) : settings.format;
+      try {
+        return parseDataset(text, format);
+      } catch (err) {
+        throw new DatasetError(`${path.basename(file)}: ${(err as Error).message}`);
+      }
+    }
+
+    function judgeOf(): JudgeClient | undefined {
+      const judged = settings.metrics.filter(isJudgeMetric);
+      if (judged.length === 0) return undefined;
+      const llm = endpointOf(RED, config.judgeServer);
+      const embeds = settings.metrics.some((m) => NEEDS_EMBEDDINGS.includes(m));
+      // Metrics without embeddings never call the embedder: the judge server stands in when none is set.
+      const embedder = embeds ? endpointOf(RED, config.embedServer) : llm;
+      if (!llm || !embedder) throw new Error('the judge or embedding server is not set');
+      return remoteJudge({
+        llm,
+        llmBackend: config.judgeBackend as JudgeLlmBackend,
+        llmModel: trimmed(config.judgeModel),
+        maxTokens: settings.judgeMaxTokens,
+        embedder,
+        embedBackend: (EMBED_BACKENDS.includes(config.embedBackend as RemoteEmbeddingBackend) ? config.embedBackend : 'openai') as RemoteEmbeddingBackend,
+        embedModel: trimmed(config.embedModel),
+      });
+    }
+
+    handleInput(this, 'evaluator', problems, async (msg, signal) => {
+      const rows = await loadRows(msg.payload).catch((err: Error) => {
+        throw err instanceof DatasetError ? new DatasetError(`${err.message} — fix the dataset and send again`) : err;
+      });
+      const needsReferenceContexts = settings.metrics.some((m) => NEEDS_REFERENCE_CONTEXTS.includes(m));
+      if (needsReferenceContexts && !rows.some((r) => r.referenceContexts && r.contexts)) {
+        node.warn(`${labelOf(node)} (${node.id}): no row has both contexts and reference_contexts, so Hits@k, MRR and MAP are NaN everywhere`);
+      }
+      const result = await runEvaluation(rows, {
+        metrics: settings.metrics,
+        k: settings.k,
+        assertions: settings.assertions,
+        judge: judgeOf(),
+        strictness: settings.strictness,
+        concurrency: settings.concurrency,
+        signal,
+        onProgress: (done, total) => node.status({ fill: 'blue', shape: 'dot', text: `row ${done}/${total}` }),
+      });
+      msg.payload = result;
+      msg.report = renderReport(result, `${labelOf(node)}: evaluation`, new Date());
+      const first = result.metrics[0];
+      const headline = first ? `${first} ${Number.isFinite(result.aggregate[first].mean) ? result.aggregate[first].mean.toFixed(3) : 'NaN'}` : '';
+      const calls = result.chatCalls + result.embedCalls > 0 ? ` · ${result.chatCalls + result.embedCalls} judge calls` : '';
+      return { status: shortStatus(`${result.rows} rows · ${headline}${calls}`), metrics: { rows: result.rows, chatCalls: result.chatCalls, embedCalls: result.embedCalls } };
+    });
+  }
+  RED.nodes.registerType('opea-evaluator', OpeaEvaluator);
+};

@@ -1,0 +1,114 @@
+/**
+ * opea-guardrail: checks the text a message carries (input, output or retrieved documents) and
+ * sends it on output 1 when it passes (unchanged, or redacted in the same shape) or on output 2
+ * when a blocking check found something; both carry the findings in msg.guardrail.
+ */
+import { performance } from 'node:perf_hooks';
+import { BanList, parseBanList } from '../../core/guardrail/lists';
+import { Action, CheckName, RailConfig, RailReport, runRail } from '../../core/guardrail/rail';
+import { llamaGuardVersionOf, LlamaGuardVersion, parseOpeaServices, remoteCheck, RemoteSetup } from '../../core/guardrail/remote';
+import { compileJsonSchema, JsonCheck } from '../../core/guardrail/schema';
+import { Position } from '../../core/guardrail/slots';
+import { ParamValue } from '../../core/model';
+import { NodeConfig, Red, RedNode } from '../shared/red';
+import { endpointOf, errorText, labelOf, readSettings, shortStatus } from '../shared/service-node';
+
+const CHECKS: CheckName[] = ['pii', 'secrets', 'injection', 'banned', 'characters', 'limits', 'schema', 'remote'];
+
+/** Runs `read`, turning what it throws into a settings problem. */
+function attempt<T>(problems: string[], read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    problems.push((err as Error).message);
+    return undefined;
+  }
+}
+
+function remoteSetup(backend: string, model: string | undefined, p: Record<string, ParamValue>, problems: string[]): RemoteSetup | undefined {
+  if (backend === 'opea') {
+    const services = attempt(problems, () => parseOpeaServices(p.remoteChecks as string));
+    if (services && services.length === 0) problems.push('remoteChecks lists no OPEA service: name at least one of guardrails, pii, injection, toxicity, bias');
+    return services && services.length > 0 ? { backend, services } : undefined;
+  }
+  if (backend === 'llamaguard' && model) {
+    const version = p.llamaGuardVersion === 'auto' ? llamaGuardVersionOf(model) : (p.llamaGuardVersion as LlamaGuardVersion);
+    if (!version) problems.push(`the Llama Guard version cannot be read from the model id '${model}': set llamaGuardVersion (it decides the category names)`);
+    return version ? { backend, model, version } : undefined;
+  }
+  return undefined;
+}
+
+function statusOf(report: RailReport): string {
+  if (report.verdict === 'blocked') return `blocked: ${report.violatedPolicies?.replace(/^Violated policies: /, '').replace(/, please check your input\.$/, '')}`;
+  if (report.verdict === 'redacted') return `redacted ${report.findings.filter((f) => f.action === 'redact').length}`;
+  return report.findings.length > 0 ? `pass, ${report.findings.length} noted` : 'pass';
+}
+
+module.exports = function register(RED: Red): void {
+  function OpeaGuardrail(this: RedNode, config: NodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const { settings, problems } = readSettings('opea-guardrail', config);
+    const p = settings.params;
+    const actions: RailConfig['actions'] = {};
+    for (const check of CHECKS) if (typeof p[check] === 'string' && p[check] !== 'off') actions[check] = p[check] as Action;
+    const banList: BanList | undefined = attempt(problems, () => parseBanList(p.bannedWords as string, p.bannedTopics as string));
+    const jsonCheck: JsonCheck | undefined = p.jsonSchema ? attempt(problems, () => compileJsonSchema(p.jsonSchema as string)) : undefined;
+    let remote: RailConfig['remote'];
+    if (actions.remote && settings.backend !== 'local') {
+      if (typeof config.server !== 'string' || config.server === '') {
+        problems.push(`the ${settings.backend} backend checks through a server: choose an opea-server, or set remote to off`);
+      } else {
+        const setup = remoteSetup(settings.backend, settings.model, p, problems);
+        if (setup) remote = remoteCheck(() => endpointOf(RED, config.server)!, setup);
+      }
+    }
+    const rail: RailConfig = {
+      position: p.position as Position,
+      actions,
+      banList,
+      limits: { maxChars: p.maxChars as number, maxTokens: p.maxTokens as number },
+      jsonCheck,
+      remote,
+    };
+
+    const inflight = new Set<AbortController>();
+    if (problems.length > 0) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`invalid: ${problems[0]}`) });
+    node.on('input', (msg, send, done) => {
+      if (problems.length > 0) {
+        done(new Error(`${labelOf(node)} (${node.id}): ${problems.join('; ')} — fix the node's settings and deploy again`));
+        return;
+      }
+      const controller = new AbortController();
+      inflight.add(controller);
+      node.status({ fill: 'blue', shape: 'dot', text: inflight.size > 1 ? `working (${inflight.size})` : 'working' });
+      const started = performance.now();
+      runRail(rail, msg.payload, controller.signal)
+        .then(({ report, payload }) => {
+          const ms = performance.now() - started;
+          const previous = msg.metrics && typeof msg.metrics === 'object' ? (msg.metrics as Record<string, unknown>) : {};
+          msg.metrics = { ...previous, guardrail: { ms, findings: report.findings.length, ...(report.tokens ? { tokens: report.tokens.count } : {}) } };
+          msg.guardrail = report;
+          msg.payload = payload;
+          const blocked = report.verdict === 'blocked';
+          const timing = `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+          node.status({ fill: blocked ? 'yellow' : 'green', shape: blocked ? 'ring' : 'dot', text: shortStatus(`${statusOf(report)} · ${timing}`) });
+          send(blocked ? [null, msg] : [msg, null]);
+          done();
+        })
+        .catch((err: unknown) => {
+          node.status({ fill: 'red', shape: 'ring', text: shortStatus(errorText(err)) });
+          done(new Error(`${labelOf(node)} (${node.id}): ${errorText(err)}`));
+        })
+        .finally(() => inflight.delete(controller));
+    });
+    node.on('close', (_removed, closed) => {
+      for (const c of inflight) c.abort();
+      inflight.clear();
+      node.status({});
+      closed();
+    });
+  }
+  RED.nodes.registerType('opea-guardrail', OpeaGuardrail);
+};
