@@ -11,7 +11,7 @@
  */
 import { ErrorKind, RequestOutcome } from './client';
 import { summarize, Summary } from './stats';
-import { countTokens, TOKENIZER_NAME } from './tokens';
+import { countTokens, TOKENIZER_NAME } from '../tokens';
 
 export interface Slo {
   ttftMs?: number;

@@ -5,7 +5,8 @@
  */
 import { detectInvisible } from './characters';
 import { detectInjection } from './injection';
-import { checkLimits, Limits, TOKENIZER } from './limits';
+import { checkLimits, Limits } from './limits';
+import { TOKENIZER_NAME } from '../tokens';
 import { BanList, detectBanned } from './lists';
 import { detectPii } from './pii';
 import { GuardedTurn, RemoteVerdict } from './remote';
@@ -167,7 +168,7 @@ export async function runRail(config: RailConfig, payload: unknown, signal?: Abo
   const results = await Promise.all(slots.map((slot) => checkSlot(config, payload, slot, signal)));
   const findings = results.flatMap((r) => r.findings);
   const report: RailReport = { position: config.position, verdict: 'pass', findings };
-  if (results.some((r) => r.tokens !== undefined)) report.tokens = { count: results.reduce((n, r) => n + (r.tokens ?? 0), 0), tokenizer: TOKENIZER };
+  if (results.some((r) => r.tokens !== undefined)) report.tokens = { count: results.reduce((n, r) => n + (r.tokens ?? 0), 0), tokenizer: TOKENIZER_NAME };
   const blocking = findings.filter((f) => f.action === 'block');
   if (blocking.length > 0) {
     report.verdict = 'blocked';

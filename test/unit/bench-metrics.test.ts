@@ -3,7 +3,7 @@ import { RequestOutcome } from '../../core/bench/client';
 import { computeMetrics, RequestRecord } from '../../core/bench/metrics';
 import { escapeHtml, renderReport } from '../../core/bench/report-html';
 import { DEFINITIONS } from '../../core/bench/runner';
-import { countTokens } from '../../core/bench/tokens';
+import { countTokens } from '../../core/tokens';
 
 function record(index: number, outcome: Partial<RequestOutcome>, startMs = index * 100): RequestRecord {
   return { index, startMs, promptText: 'Hello there', outcome: { ok: !outcome.error, contentTimesMs: [], e2eMs: 0, text: '', ...outcome } };

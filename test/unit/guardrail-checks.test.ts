@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { detectInvisible } from '../../core/guardrail/characters';
 import { detectInjection } from '../../core/guardrail/injection';
-import { checkLimits, countTokens, TOKENIZER } from '../../core/guardrail/limits';
+import { checkLimits } from '../../core/guardrail/limits';
+import { countTokens, TOKENIZER_NAME } from '../../core/tokens';
 import { detectBanned, parseBanList } from '../../core/guardrail/lists';
 import { compileJsonSchema } from '../../core/guardrail/schema';
 
@@ -77,13 +78,13 @@ describe('guardrail invisible characters', () => {
 
 describe('guardrail limits', () => {
   it('counts characters as code points and tokens with cl100k_base', () => {
-    assert.equal(TOKENIZER, 'cl100k_base (js-tiktoken)');
+    assert.equal(TOKENIZER_NAME, 'cl100k_base');
     assert.equal(countTokens('hello world'), 2);
     assert.deepEqual(checkLimits('🌍🌍🌍', { maxChars: 3, maxTokens: 0 }), { exceeded: [], chars: 3 });
     const over = checkLimits('hello world, hello again', { maxChars: 10, maxTokens: 3 });
     assert.deepEqual(over.exceeded.map((e) => e.type), ['max-chars', 'max-tokens']);
     assert.equal(over.tokens, 5);
-    assert.match(over.exceeded[1].detail, /5 tokens \(cl100k_base \(js-tiktoken\)\), at most 3/);
+    assert.match(over.exceeded[1].detail, /5 tokens \(cl100k_base\), at most 3/);
   });
 });
 

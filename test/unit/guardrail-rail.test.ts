@@ -101,7 +101,7 @@ describe('guardrail rail', () => {
       { text: 'not json at all', prompt: 'p' },
     );
     assert.equal(report.verdict, 'blocked');
-    assert.deepEqual(report.tokens, { count: 4, tokenizer: 'cl100k_base (js-tiktoken)' });
+    assert.deepEqual(report.tokens, { count: 4, tokenizer: 'cl100k_base' });
     assert.deepEqual(report.findings.map((x) => [x.check, x.type, x.action]), [['limits', 'max-tokens', 'annotate'], ['schema', 'json-schema', 'block']]);
     assert.equal(report.violatedPolicies, 'Violated policies: schema (json-schema), please check your input.');
   });

@@ -1,7 +1,7 @@
 /**
- * Token counts when the server reports no `usage`: OpenAI's cl100k_base encoding (js-tiktoken). It is
- * not the model's own tokenizer, so the result says which counts came from here. Loaded on first use:
- * the ranks take a few hundred ms to build.
+ * Token counts with OpenAI's cl100k_base encoding (js-tiktoken): the benchmark's counts when a server
+ * reports no `usage`, and the guardrail's token limit. It is not the model's own tokenizer, so every
+ * result that uses it names it. Loaded on first use: the ranks take a few hundred ms to build.
  */
 import type { Tiktoken, TiktokenBPE } from 'js-tiktoken/lite';
 
