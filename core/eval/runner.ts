@@ -29,6 +29,8 @@ export interface RunOptions {
   concurrency: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Completes a row before it is scored: the answer and contexts of a pipeline run for its question. */
+  prepare?: (row: EvalRow, index: number, signal?: AbortSignal) => Promise<EvalRow>;
 }
 
 export interface SampleResult {
@@ -36,6 +38,7 @@ export interface SampleResult {
   row: number;
   question: string;
   answer?: string;
+  contexts?: string[];
   scores: Record<string, number>;
   chatCalls: number;
   embedCalls: number;
@@ -106,7 +109,15 @@ async function scoreRow(row: EvalRow, index: number, options: RunOptions): Promi
     }
   }
   for (const a of options.assertions) scores[`assert:${a.name}`] = row.answer === undefined ? NaN : a.check(row.answer) ? 1 : 0;
-  return { row: index + 1, question: row.question, ...(row.answer === undefined ? {} : { answer: row.answer }), scores, chatCalls, embedCalls };
+  return {
+    row: index + 1,
+    question: row.question,
+    ...(row.answer === undefined ? {} : { answer: row.answer }),
+    ...(row.contexts === undefined ? {} : { contexts: row.contexts }),
+    scores,
+    chatCalls,
+    embedCalls,
+  };
 }
 
 export function aggregate(samples: SampleResult[], keys: string[]): Record<string, Aggregate> {
@@ -118,7 +129,8 @@ export function aggregate(samples: SampleResult[], keys: string[]): Record<strin
   return out;
 }
 
-export async function runEvaluation(rows: EvalRow[], options: RunOptions): Promise<EvaluationResult> {
+export async function runEvaluation(given: EvalRow[], options: RunOptions): Promise<EvaluationResult> {
+  const rows = [...given];
   const samples: SampleResult[] = new Array(rows.length);
   let next = 0;
   let finished = 0;
@@ -128,6 +140,7 @@ export async function runEvaluation(rows: EvalRow[], options: RunOptions): Promi
       if (options.signal?.aborted) throw new Error('the evaluation was cancelled');
       const i = next++;
       try {
+        if (options.prepare) rows[i] = await options.prepare(rows[i], i, options.signal);
         samples[i] = await scoreRow(rows[i], i, options);
       } catch (err) {
         // The other workers stop taking rows: one failed call usually means the server is down.

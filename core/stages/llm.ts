@@ -49,7 +49,7 @@ export async function runLlm(
   endpoint: Endpoint | undefined,
   payload: unknown,
   options: { model?: unknown; onChunk?: ChunkHandler; signal?: AbortSignal } = {},
-): Promise<{ doc: GeneratedDoc; metrics: LlmMetrics }> {
+): Promise<{ doc: GeneratedDoc; metrics: LlmMetrics; documents: string[] }> {
   const input = asLlmInput(payload);
   const params = generationParams(config, input, options.model);
   const onChunk = options.onChunk ?? (() => undefined);
@@ -78,5 +78,5 @@ export async function runLlm(
     tokensPerSecond: decodeMs > 0 && generation.completionTokens > 0 ? (generation.completionTokens / decodeMs) * 1000 : undefined,
     finishReason: generation.finishReason,
   };
-  return { doc: { text: generation.text, prompt: generation.prompt }, metrics };
+  return { doc: { text: generation.text, prompt: generation.prompt }, metrics, documents: input.documents };
 }

@@ -1,6 +1,7 @@
 /**
  * opea-evaluator: scores a RAG dataset (rows with question, answer, contexts, reference,
- * reference_contexts) with lexical, retrieval, assertion and RAGAS judge metrics. Output:
+ * reference_contexts) with lexical, retrieval, assertion and RAGAS judge metrics; the answers are the
+ * rows' own or the wired pipeline's (output 2 asks, the input takes the answers back). Output 1:
  * msg.payload the per-row scores and their aggregate, msg.report a self-contained HTML page.
  */
 import fs from 'node:fs/promises';
@@ -11,8 +12,9 @@ import { DatasetError, DatasetFormat, EvalRow, formatOfFile, parseDataset, rowsF
 import { JudgeClient, JudgeLlmBackend, remoteJudge } from '../../core/eval/judge';
 import { renderReport } from '../../core/eval/report-html';
 import { ALL_METRICS, isJudgeMetric, MetricName, runEvaluation } from '../../core/eval/runner';
-import { NodeConfig, Red, RedNode } from '../shared/red';
+import { NodeConfig, Red, RedNode, Send } from '../shared/red';
 import { endpointOf, handleInput, labelOf, shortStatus } from '../shared/service-node';
+import { PipelineLoop } from './pipeline-loop';
 
 const JUDGE_BACKENDS: JudgeLlmBackend[] = ['vllm', 'openai', 'ollama', 'tgi'];
 const EMBED_BACKENDS: RemoteEmbeddingBackend[] = ['tei', 'openai', 'opea', 'ollama'];
@@ -20,9 +22,13 @@ const NEEDS_EMBEDDINGS: MetricName[] = ['answer_relevancy', 'answer_correctness'
 const NEEDS_REFERENCE_CONTEXTS = ['hits', 'mrr', 'map'];
 
 type Source = 'node' | 'file' | 'msg';
+/** Where the answers come from: the dataset's rows, or the wired pipeline asked each question. */
+type Answers = 'given' | 'pipeline';
 
 interface EvaluatorSettings {
   source: Source;
+  answers: Answers;
+  pipelineTimeoutMs: number;
   dataset: string;
   file: string;
   format: DatasetFormat | 'auto';
@@ -61,8 +67,11 @@ function readEvaluatorSettings(config: NodeConfig): { settings: EvaluatorSetting
   }
   const chosen = typeof metrics === 'string' ? [] : metrics;
   if (chosen.length === 0 && assertions.length === 0 && typeof metrics !== 'string') problems.push('no metric is chosen: tick at least one, or add an assertion');
+  const pipelineTimeout = wholeNumber(config.pipelineTimeout, 120);
   const settings: EvaluatorSettings = {
     source,
+    answers: config.answers === 'pipeline' ? 'pipeline' : 'given',
+    pipelineTimeoutMs: pipelineTimeout * 1000,
     dataset: typeof config.dataset === 'string' ? config.dataset : '',
     file: typeof config.file === 'string' ? config.file.trim() : '',
     format: (['json', 'jsonl', 'csv'] as const).find((f) => f === config.format) ?? 'auto',
@@ -73,6 +82,7 @@ function readEvaluatorSettings(config: NodeConfig): { settings: EvaluatorSetting
     concurrency: wholeNumber(config.concurrency, 4),
     judgeMaxTokens: wholeNumber(config.judgeMaxTokens, 1024),
   };
+  if (!(pipelineTimeout >= 1 && pipelineTimeout <= 3600)) problems.push('the pipeline timeout must be a whole number of seconds from 1 to 3600');
   if (!(settings.k >= 1)) problems.push('k must be a whole number of at least 1');
   if (!(settings.strictness >= 1 && settings.strictness <= 10)) problems.push('strictness must be a whole number from 1 to 10');
   if (!(settings.concurrency >= 1 && settings.concurrency <= 32)) problems.push('concurrency must be a whole number from 1 to 32');
@@ -99,6 +109,16 @@ module.exports = function register(RED: Red): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const { settings, problems } = readEvaluatorSettings(config);
+    const loop = new PipelineLoop(RED, node, settings.pipelineTimeoutMs);
+
+    /** The row with the pipeline's answer and contexts in place of any the dataset gave. */
+    function askPipeline(send: Send) {
+      return async (row: EvalRow, index: number, signal?: AbortSignal): Promise<EvalRow> => {
+        node.status({ fill: 'blue', shape: 'ring', text: `asking the pipeline: row ${index + 1}` });
+        const { answer, contexts } = await loop.ask(row.question, index + 1, send, signal);
+        return { ...row, answer, contexts };
+      };
+    }
 
     async function loadRows(payload: unknown): Promise<EvalRow[]> {
       if (settings.source === 'msg') {
@@ -140,12 +160,12 @@ module.exports = function register(RED: Red): void {
       });
     }
 
-    handleInput(this, 'evaluator', problems, async (msg, signal) => {
+    handleInput(this, 'evaluator', problems, async (msg, signal, send) => {
       const rows = await loadRows(msg.payload).catch((err: Error) => {
         throw err instanceof DatasetError ? new DatasetError(`${err.message} — fix the dataset and send again`) : err;
       });
       const needsReferenceContexts = settings.metrics.some((m) => NEEDS_REFERENCE_CONTEXTS.includes(m));
-      if (needsReferenceContexts && !rows.some((r) => r.referenceContexts && r.contexts)) {
+      if (needsReferenceContexts && !rows.some((r) => r.referenceContexts && (settings.answers === 'pipeline' || r.contexts))) {
         node.warn(`${labelOf(node)} (${node.id}): no row has both contexts and reference_contexts, so Hits@k, MRR and MAP are NaN everywhere`);
       }
       const result = await runEvaluation(rows, {
@@ -157,6 +177,7 @@ module.exports = function register(RED: Red): void {
         concurrency: settings.concurrency,
         signal,
         onProgress: (done, total) => node.status({ fill: 'blue', shape: 'dot', text: `row ${done}/${total}` }),
+        prepare: settings.answers === 'pipeline' ? askPipeline(send) : undefined,
       });
       msg.payload = result;
       msg.report = renderReport(result, `${labelOf(node)}: evaluation`, new Date());
@@ -164,7 +185,7 @@ module.exports = function register(RED: Red): void {
       const headline = first ? `${first} ${Number.isFinite(result.aggregate[first].mean) ? result.aggregate[first].mean.toFixed(3) : 'NaN'}` : '';
       const calls = result.chatCalls + result.embedCalls > 0 ? ` · ${result.chatCalls + result.embedCalls} judge calls` : '';
       return { status: shortStatus(`${result.rows} rows · ${headline}${calls}`), metrics: { rows: result.rows, chatCalls: result.chatCalls, embedCalls: result.embedCalls } };
-    });
+    }, (msg, done) => loop.claim(msg, done));
   }
   RED.nodes.registerType('opea-evaluator', OpeaEvaluator);
 };

@@ -1,6 +1,6 @@
 /**
  * opea-llm: LLMParamsDoc (or a question) in; output 1 the whole GeneratedDoc {text, prompt} with
- * msg.metrics.llm; output 2, when streaming, one message per chunk with msg.parts, closed by an empty
+ * msg.metrics.llm and msg.contexts (the documents the answer was generated from); output 2, when streaming, one message per chunk with msg.parts, closed by an empty
  * part that carries parts.count (so a join node in automatic mode rebuilds the text).
  */
 import { DEFAULT_CHAT_TEMPLATE } from '../../core/contract/documents';
@@ -33,9 +33,10 @@ module.exports = function register(RED: Red): void {
         index += 1;
         send([null, out]);
       };
-      const { doc, metrics } = await runLlm(llm, endpointOf(RED, config.server), msg.payload, { model: msg.model, signal, onChunk: (text) => chunk(text) });
+      const { doc, metrics, documents } = await runLlm(llm, endpointOf(RED, config.server), msg.payload, { model: msg.model, signal, onChunk: (text) => chunk(text) });
       if (index > 0) chunk('', index + 1);
       msg.payload = doc;
+      msg.contexts = documents;
       const ttft = metrics.ttftMs === undefined ? '' : `, TTFT ${Math.round(metrics.ttftMs)} ms`;
       return { status: `${metrics.completionTokens} tokens${ttft}${settings.backend === 'extractive' ? ' (extractive)' : ''}`, metrics: { ...metrics } };
     });

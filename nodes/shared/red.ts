@@ -30,6 +30,11 @@ export interface Red {
     getNode(id: string): unknown;
   };
   settings: { userDir?: string; [key: string]: unknown };
+  /** Node-RED's message hooks; `onComplete` reports every message a node finished, with its error. (The test helper's RED lacks them.) */
+  hooks?: {
+    add(id: string, hook: (event: { msg: Msg; error?: unknown; node: { id: string } }) => void): void;
+    remove(id: string): void;
+  };
   util: {
     cloneMessage<T>(msg: T): T;
     getSetting(node: unknown, name: string): unknown;

@@ -11,7 +11,7 @@ import { ContractError } from '../../core/contract/documents';
 import { Endpoint, ServiceError } from '../../core/clients/endpoint';
 import { IndexDirectory } from '../../core/embedded/index-directory';
 import { ParamValue } from '../../core/model';
-import { Msg, NodeConfig, Red, RedNode, Send } from './red';
+import { Done, Msg, NodeConfig, Red, RedNode, Send } from './red';
 
 export interface ServerNode {
   endpoint(): Endpoint;
@@ -72,11 +72,13 @@ export type Work = (msg: Msg, signal: AbortSignal, send: Send) => Promise<{ stat
 /**
  * Runs `work` for each message: status while working, the result's status after, errors in the
  * status and done(err). In-flight calls are cancelled when the node is closed (redeploy, stop).
+ * `claim` takes the messages that are replies to the node's own work (it ends them itself).
  */
-export function handleInput(node: RedNode, kind: string, problems: string[], work: Work): void {
+export function handleInput(node: RedNode, kind: string, problems: string[], work: Work, claim?: (msg: Msg, done: Done) => boolean): void {
   const inflight = new Set<AbortController>();
   if (problems.length > 0) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`invalid: ${problems[0]}`) });
   node.on('input', (msg, send, done) => {
+    if (claim?.(msg, done)) return;
     if (problems.length > 0) {
       done(new Error(`${labelOf(node)} (${node.id}): ${problems.join('; ')} — fix the node's settings and deploy again`));
       return;

@@ -33,8 +33,10 @@ export const RUNTIMES = [
   { name: 'node-red-5', path: require.resolve('node-red-5') },
 ].map((r) => ({ ...r, version: JSON.parse(fs.readFileSync(path.join(path.dirname(r.path), '..', 'package.json'), 'utf8')).version as string }));
 
+export type Runtime = (typeof RUNTIMES)[number];
+
 /** Runs `suite` once on each runtime, with a fresh user directory per runtime. */
-export function onEachRuntime(title: string, suite: (userDir: () => string) => void): void {
+export function onEachRuntime(title: string, suite: (userDir: () => string, runtime: Runtime) => void): void {
   for (const runtime of RUNTIMES) {
     describe(`${title} (Node-RED ${runtime.version})`, function () {
       let userDir = '';
@@ -52,9 +54,18 @@ export function onEachRuntime(title: string, suite: (userDir: () => string) => v
           done();
         });
       });
-      suite(() => userDir);
+      suite(() => userDir, runtime);
     });
   }
+}
+
+/**
+ * The runtime's own message hooks (the module its nodes trigger `onComplete` on), which the test
+ * helper leaves out of the RED object it gives nodes; a real Node-RED gives them as RED.hooks.
+ */
+export function runtimeHooks(runtime: Runtime): unknown {
+  const runtimeDir = path.dirname(require.resolve('@node-red/runtime', { paths: [path.dirname(runtime.path)] }));
+  return (require(require.resolve('@node-red/util', { paths: [runtimeDir] })) as { hooks: unknown }).hooks;
 }
 
 /** The compiled node modules of the pack, as helper.load wants them. */
