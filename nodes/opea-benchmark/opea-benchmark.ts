@@ -12,6 +12,7 @@ import { BenchResult, checkRunOptions, LoadShape, Progress, runBenchmark, RunOpt
 import { Slo } from '../../core/bench/metrics';
 import { Msg, NodeConfig, Red, RedNode } from '../shared/red';
 import { configNode, errorText, labelOf, ServerNode, shortStatus } from '../shared/service-node';
+import { flowEntryUrl } from '../shared/flow-entry';
 
 const PROGRESS_EVERY_MS = 250;
 
@@ -34,10 +35,13 @@ function num(value: unknown, fallback?: number): number | undefined {
   return Number.isFinite(n) ? n : NaN;
 }
 
+/** The flow's own http in entry is called as a JSON endpoint: opea- query paths take {text} and answer a GeneratedDoc. */
+const FLOW_TARGET = 'flow';
+
 function readBenchSettings(config: NodeConfig): { settings: BenchSettings; problems: string[] } {
   const problems: string[] = [];
-  const kind = (TARGET_KINDS as readonly unknown[]).includes(config.kind) ? (config.kind as TargetKind) : undefined;
-  if (!kind) problems.push(`unknown target kind '${String(config.kind)}': choose ${TARGET_KINDS.join(', ')}`);
+  const kind = config.kind === FLOW_TARGET ? 'json' : (TARGET_KINDS as readonly unknown[]).includes(config.kind) ? (config.kind as TargetKind) : undefined;
+  if (!kind) problems.push(`unknown target kind '${String(config.kind)}': choose ${[...TARGET_KINDS, FLOW_TARGET].join(', ')}`);
   const load: LoadShape =
     config.mode === 'open'
       ? { kind: 'open', rate: num(config.rate, 1) as number, burstiness: num(config.burstiness, 1) as number, maxConcurrency: num(config.maxConcurrency) }
@@ -75,8 +79,10 @@ function readBenchSettings(config: NodeConfig): { settings: BenchSettings; probl
 }
 
 function targetOf(RED: Red, config: NodeConfig, s: BenchSettings): Target {
-  const server = configNode<ServerNode>(RED, config.server, 'server');
   const base = { kind: s.kind, stream: s.stream, model: s.model, maxTokens: s.maxTokens };
+  // Node-RED's own server: its certificate is the user's own (often self-signed), so it is not checked.
+  if (config.kind === FLOW_TARGET) return { ...base, url: flowEntryUrl(RED, config.entry), verifyTls: false };
+  const server = configNode<ServerNode>(RED, config.server, 'server');
   if (!server) {
     if (!/^https?:\/\/\S+$/.test(s.url)) throw new Error(`'${s.url}' is not an http(s) URL: give the target URL, or choose a server`);
     return { ...base, url: targetUrl(s.url, s.kind) };

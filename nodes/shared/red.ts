@@ -1,4 +1,6 @@
 /** The small part of Node-RED's API our nodes use (typed here so the pack has no runtime dependency on it). */
+import type { AddressInfo } from 'node:net';
+
 export type Msg = Record<string, unknown> & { _msgid?: string; payload?: unknown };
 export type Send = (msg: Msg | (Msg | Msg[] | null)[] | null) => void;
 export type Done = (err?: Error) => void;
@@ -30,6 +32,8 @@ export interface Red {
     getNode(id: string): unknown;
   };
   settings: { userDir?: string; [key: string]: unknown };
+  /** Node-RED's HTTP server (editor and http in nodes). */
+  server?: { address(): AddressInfo | string | null };
   /** Node-RED's message hooks; `onComplete` reports every message a node finished, with its error. (The test helper's RED lacks them.) */
   hooks?: {
     add(id: string, hook: (event: { msg: Msg; error?: unknown; node: { id: string } }) => void): void;

@@ -1,41 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ProtocolServer } from '../support/protocol-server';
 import { REPO_ROOT } from '../support/reference';
+import { runCli } from '../support/run-cli';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'bin', 'opea-flow.js');
 const OFFLINE = path.join(REPO_ROOT, 'flows', 'chatqna-offline.json');
 const CHATQNA = path.join(REPO_ROOT, 'flows', 'chatqna.json');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in its own process (Node-RED is a per-process singleton), without blocking this one. */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}, limitMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`opea-flow ${args.join(' ')} did not end within ${limitMs} ms; stderr: ${stderr}`));
-    }, limitMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
