@@ -10,8 +10,12 @@ import { oneLine, ProblemList } from './problems';
 
 type RawNode = Record<string, unknown> & { id: string; type: string };
 
-/** Core nodes that carry no pipeline semantics: debugging, documentation, events, test inputs. */
-const IGNORED_TYPES = new Set(['debug', 'comment', 'catch', 'status', 'complete', 'inject', 'group']);
+/**
+ * Nodes that carry no pipeline semantics: core debugging, documentation, events and test inputs, and
+ * our tools that measure, score or export a pipeline (wires through them are not followed, so an
+ * evaluator that feeds the pipeline and takes its answers back makes no cycle).
+ */
+const IGNORED_TYPES = new Set(['debug', 'comment', 'catch', 'status', 'complete', 'inject', 'group', 'opea-benchmark', 'opea-evaluator', 'opea-exporter']);
 /** Wire plumbing, followed as if the wire went straight through. */
 const TRANSPARENT_TYPES = new Set(['junction', 'link in', 'link out']);
 /** Our config nodes: referenced by service nodes, never stages. */

@@ -60,6 +60,23 @@ describe('importing Node-RED flows', () => {
     assert.deepEqual(shape(pipeline.plan.stages), ['e', 'l']);
   });
 
+  it('ignores the benchmark, evaluator and exporter: an evaluator feeding the pipeline and taking its answers back is no cycle', () => {
+    const flow: Node[] = [
+      { id: 't', type: 'tab', label: 'T' },
+      { id: 'in', type: 'http in', z: 't', url: '/q', method: 'post', wires: [['e']] },
+      emb('e', 't', []),
+      llm('l', 't', ['out', 'ev']),
+      { id: 'out', type: 'http response', z: 't', wires: [] },
+      { id: 'ev', type: 'opea-evaluator', z: 't', answers: 'pipeline', wires: [[], ['e']] },
+      { id: 'bench', type: 'opea-benchmark', z: 't', kind: 'flow', entry: 'in', wires: [[]] },
+      { id: 'export', type: 'opea-exporter', z: 't', wires: [[]] },
+    ];
+    (flow[2].wires as string[][])[0].push('l');
+    const { pipeline, problems } = loadPipeline(flow);
+    assert.deepEqual(problems.items.map(formatProblem), []);
+    assert.deepEqual(shape(pipeline.plan.stages), ['e', 'l']);
+  });
+
   it('reports an unmappable core node in the pipeline, but not one standing apart', () => {
     const flow: Node[] = [
       { id: 't', type: 'tab', label: 'T' },
