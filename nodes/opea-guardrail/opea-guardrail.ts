@@ -3,7 +3,6 @@
  * sends it on output 1 when it passes (unchanged, or redacted in the same shape) or on output 2
  * when a blocking check found something; both carry the findings in msg.guardrail.
  */
-import { performance } from 'node:perf_hooks';
 import { BanList, parseBanList } from '../../core/guardrail/lists';
 import { Action, CheckName, RailConfig, RailReport, runRail } from '../../core/guardrail/rail';
 import { llamaGuardVersionOf, LlamaGuardVersion, parseOpeaServices, remoteCheck, RemoteSetup } from '../../core/guardrail/remote';
@@ -11,7 +10,7 @@ import { compileJsonSchema, JsonCheck } from '../../core/guardrail/schema';
 import { Position } from '../../core/guardrail/slots';
 import { ParamValue } from '../../core/model';
 import { NodeConfig, Red, RedNode } from '../shared/red';
-import { endpointOf, errorText, labelOf, readSettings, shortStatus } from '../shared/service-node';
+import { endpointOf, handleInput, readSettings } from '../shared/service-node';
 
 const CHECKS: CheckName[] = ['pii', 'secrets', 'injection', 'banned', 'characters', 'limits', 'schema', 'remote'];
 
@@ -73,41 +72,11 @@ module.exports = function register(RED: Red): void {
       remote,
     };
 
-    const inflight = new Set<AbortController>();
-    if (problems.length > 0) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`invalid: ${problems[0]}`) });
-    node.on('input', (msg, send, done) => {
-      if (problems.length > 0) {
-        done(new Error(`${labelOf(node)} (${node.id}): ${problems.join('; ')} — fix the node's settings and deploy again`));
-        return;
-      }
-      const controller = new AbortController();
-      inflight.add(controller);
-      node.status({ fill: 'blue', shape: 'dot', text: inflight.size > 1 ? `working (${inflight.size})` : 'working' });
-      const started = performance.now();
-      runRail(rail, msg.payload, controller.signal)
-        .then(({ report, payload }) => {
-          const ms = performance.now() - started;
-          const previous = msg.metrics && typeof msg.metrics === 'object' ? (msg.metrics as Record<string, unknown>) : {};
-          msg.metrics = { ...previous, guardrail: { ms, findings: report.findings.length, ...(report.tokens ? { tokens: report.tokens.count } : {}) } };
-          msg.guardrail = report;
-          msg.payload = payload;
-          const blocked = report.verdict === 'blocked';
-          const timing = `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
-          node.status({ fill: blocked ? 'yellow' : 'green', shape: blocked ? 'ring' : 'dot', text: shortStatus(`${statusOf(report)} · ${timing}`) });
-          send(blocked ? [null, msg] : [msg, null]);
-          done();
-        })
-        .catch((err: unknown) => {
-          node.status({ fill: 'red', shape: 'ring', text: shortStatus(errorText(err)) });
-          done(new Error(`${labelOf(node)} (${node.id}): ${errorText(err)}`));
-        })
-        .finally(() => inflight.delete(controller));
-    });
-    node.on('close', (_removed, closed) => {
-      for (const c of inflight) c.abort();
-      inflight.clear();
-      node.status({});
-      closed();
+    handleInput(node, 'guardrail', problems, async (msg, signal) => {
+      const { report, payload } = await runRail(rail, msg.payload, signal);
+      msg.guardrail = report;
+      msg.payload = payload;
+      return { status: statusOf(report), metrics: { findings: report.findings.length, ...(report.tokens ? { tokens: report.tokens.count } : {}) }, second: report.verdict === 'blocked' };
     });
   }
   RED.nodes.registerType('opea-guardrail', OpeaGuardrail);

@@ -67,7 +67,14 @@ export function configNode<T>(RED: Red, id: unknown, what: string): T | undefine
   return node;
 }
 
-export type Work = (msg: Msg, signal: AbortSignal, send: Send) => Promise<{ status: string; metrics?: Record<string, unknown> }>;
+export interface WorkResult {
+  status: string;
+  metrics?: Record<string, unknown>;
+  /** Output 2 instead of output 1 (a rail's block), shown as a yellow ring. */
+  second?: boolean;
+}
+
+export type Work = (msg: Msg, signal: AbortSignal, send: Send) => Promise<WorkResult>;
 
 /**
  * Runs `work` for each message: status while working, the result's status after, errors in the
@@ -88,12 +95,12 @@ export function handleInput(node: RedNode, kind: string, problems: string[], wor
     node.status({ fill: 'blue', shape: 'dot', text: inflight.size > 1 ? `working (${inflight.size})` : 'working' });
     const started = performance.now();
     work(msg, controller.signal, send)
-      .then(({ status, metrics }) => {
+      .then(({ status, metrics, second }) => {
         const ms = performance.now() - started;
         const previous = msg.metrics && typeof msg.metrics === 'object' ? (msg.metrics as Record<string, unknown>) : {};
         msg.metrics = { ...previous, [kind]: { ms, ...metrics } };
-        node.status({ fill: 'green', shape: 'dot', text: shortStatus(`${status} · ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`) });
-        send(msg);
+        node.status({ fill: second ? 'yellow' : 'green', shape: second ? 'ring' : 'dot', text: shortStatus(`${status} · ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`) });
+        send(second ? [null, msg] : msg);
         done();
       })
       .catch((err: unknown) => {
