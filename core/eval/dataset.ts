@@ -4,6 +4,8 @@
  */
 
 export interface EvalRow {
+  /** The dataset's own id of the row, carried to its result. */
+  id?: string | number;
   question: string;
   answer?: string;
   /** Retrieved contexts, best first. */
@@ -23,7 +25,7 @@ export class DatasetError extends Error {
   }
 }
 
-const FIELDS = new Set(['question', 'answer', 'contexts', 'reference', 'reference_contexts']);
+const FIELDS = new Set(['id', 'question', 'answer', 'contexts', 'reference', 'reference_contexts']);
 
 function stringList(value: unknown, field: string, where: string): string[] {
   if (typeof value === 'string') return [value];
@@ -36,11 +38,13 @@ export function rowFromObject(value: unknown, where: string): EvalRow {
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DatasetError(`${where}: expected an object with a question`);
   const o = value as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !FIELDS.has(k));
-  if (unknown.length > 0) throw new DatasetError(`${where}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (expected question, answer, contexts, reference, reference_contexts)`);
+  if (unknown.length > 0) throw new DatasetError(`${where}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (expected id, question, answer, contexts, reference, reference_contexts)`);
   if (typeof o.question !== 'string' || o.question.trim() === '') throw new DatasetError(`${where}: question is missing or not text`);
   if (o.answer !== undefined && o.answer !== null && typeof o.answer !== 'string') throw new DatasetError(`${where}: answer must be text`);
   const present = (v: unknown) => v !== undefined && v !== null;
+  if (present(o.id) && typeof o.id !== 'string' && !(typeof o.id === 'number' && Number.isFinite(o.id))) throw new DatasetError(`${where}: id must be text or a number`);
   return {
+    ...(present(o.id) ? { id: o.id as string | number } : {}),
     question: o.question,
     ...(present(o.answer) ? { answer: o.answer as string } : {}),
     ...(present(o.contexts) ? { contexts: stringList(o.contexts, 'contexts', where) } : {}),

@@ -36,6 +36,7 @@ export interface RunOptions {
 export interface SampleResult {
   /** 1-based row number in the dataset. */
   row: number;
+  id?: string | number;
   question: string;
   answer?: string;
   contexts?: string[];
@@ -111,6 +112,7 @@ async function scoreRow(row: EvalRow, index: number, options: RunOptions): Promi
   for (const a of options.assertions) scores[`assert:${a.name}`] = row.answer === undefined ? NaN : a.check(row.answer) ? 1 : 0;
   return {
     row: index + 1,
+    ...(row.id === undefined ? {} : { id: row.id }),
     question: row.question,
     ...(row.answer === undefined ? {} : { answer: row.answer }),
     ...(row.contexts === undefined ? {} : { contexts: row.contexts }),

@@ -40,7 +40,9 @@ describe('eval: datasets', () => {
   it('refuses non-arrays, empty sets, unknown fields and wrong types', () => {
     assert.throws(() => rowsFromArray({ question: 'q' }), /must be an array/);
     assert.throws(() => rowsFromArray([]), /no rows/);
-    assert.throws(() => rowsFromArray([{ question: 'q', ground_truth: 'x' }]), /row 1: unknown field ground_truth/);
+    assert.throws(() => rowsFromArray([{ question: 'q', ground_truth: 'x' }]), /row 1: unknown field ground_truth \(expected id, question/);
+    assert.throws(() => rowsFromArray([{ id: { n: 1 }, question: 'q' }]), /row 1: id must be text or a number/);
+    assert.deepEqual(rowsFromArray([{ id: 'q-7', question: 'q' }, { id: 8, question: 'r' }]).map((r) => r.id), ['q-7', 8]);
     assert.throws(() => rowsFromArray([{ question: 'q' }, { question: 'q', contexts: [1] }]), /row 2: contexts must be a list of strings/);
     assert.throws(() => parseDataset('[{"question": "q"', 'json'), /not valid JSON/);
   });
