@@ -14,6 +14,7 @@ import { writeBundle } from '../exporters/bundle';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../exporters';
 import { runFlow, RunError } from './run-command';
 import { BENCH_HELP, BENCH_USAGE, benchCommand } from './bench-command';
+import { DEPLOY_HELP, DEPLOY_USAGE, deployCommand } from './deploy-command';
 
 const USAGE = `Usage:
   opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all] [--gmc-flavor upstream|enterprise]
@@ -23,6 +24,7 @@ const USAGE = `Usage:
   opea-flow run FLOW --input JSON [--tab TAB] [--entry URL] [--credentials FILE] [--user-dir DIR]
                 [--timeout SECONDS]
 ${BENCH_USAGE}
+${DEPLOY_USAGE}
 
 FLOW is Node-RED flow JSON (the editor's export, a flows file or {"flows": [...]}), a Flowise or
 GenAI Studio chatflow, or a GMConnector CR; import converts any of them to Node-RED flow JSON.
@@ -34,7 +36,8 @@ run starts an embedded Node-RED (no editor; the flow file is not changed), posts
 @file) to the pipeline's http in node (or the one at --entry URL), prints the answer as JSON and exits
 0, or 1 when a node fails. --credentials reads {"<config node id>": {"apiKey": "..."}}; --user-dir
 keeps the embedded vector store between runs (default: a temporary folder). Needs node-red installed.
-${BENCH_HELP}`;
+${BENCH_HELP}
+${DEPLOY_HELP}`;
 
 class UsageError extends Error {}
 
@@ -121,6 +124,7 @@ async function runCommand(file: string, values: Record<string, string | boolean 
 
 export function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'bench') return benchCommand(argv.slice(1), USAGE);
+  if (argv[0] === 'deploy') return deployCommand(argv.slice(1), USAGE);
   let parsed;
   try {
     parsed = parseArgs({

@@ -329,8 +329,10 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
   const onDisabledTab = (n: RawNode) => byId.get(String(n.z))?.type === 'tab' && byId.get(String(n.z))?.disabled === true;
   const live = nodes.filter((n) => n.d !== true && !onDisabledTab(n) && !IGNORED_TYPES.has(n.type) && !TRANSPARENT_TYPES.has(n.type));
   const resolver = new WireResolver(byId);
+  // A service node's first output carries the pipeline; later ones are side outputs (LLM stream
+  // chunks, a guardrail's blocked messages, which the deployed guardrail answers itself), not stages.
   const outs = new Map<string, string[][]>();
-  for (const node of live) outs.set(node.id, resolver.outputs(node));
+  for (const node of live) outs.set(node.id, isServiceType(node.type) ? resolver.outputs(node).slice(0, 1) : resolver.outputs(node));
 
   // Each connected set of stages is one pipeline, at home on the tab of its http in (else of its first stage).
   const groups: { tab: TabInfo; members: Set<string> }[] = [];
@@ -417,8 +419,6 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
   for (const id of members) {
     if (!known.has(id) || byId.get(id)?.type === 'opea-dataprep') continue;
     (outs.get(id) ?? []).forEach((port, portIndex) => {
-      // A service node's first output carries the pipeline; later ones (LLM stream chunks) are side outputs.
-      if (portIndex > 0 && isServiceType(byId.get(id)?.type ?? '')) return;
       for (const to of new Set(receivers(port, new Set()))) edges.push({ from: id, port: portIndex, to });
     });
   }

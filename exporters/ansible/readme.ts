@@ -1,4 +1,5 @@
 /** The Ansible bundle's README: plain Markdown, built from constant text and code-spanned names. */
+import { HF_TOKEN_SECRET, HF_TOKEN_SECRET_KEY } from '../../core/k8s/names';
 
 export interface ReadmeFacts {
   name: string;
@@ -97,7 +98,7 @@ export function ansibleReadme(f: ReadmeFacts): string {
       ['gmc_pipeline_namespace', '{{ opea_namespace }}', 'namespace the GMConnector is applied to'],
       ['gmc_pipeline_install_gmc', 'false', 'install GMC itself first'],
       ['gmc_pipeline_gmc_manifests', '[]', 'GMC install manifests, URLs or paths on the controller, applied in order'],
-      ['gmc_pipeline_hf_token_secret', 'hf-token', 'name of the Secret that holds `HF_TOKEN`'],
+      ['gmc_pipeline_hf_token_secret', HF_TOKEN_SECRET, `name of the Secret that holds \`${HF_TOKEN_SECRET_KEY}\``],
       ['gmc_pipeline_wait_retries', '120', 'how many times to check readiness'],
       ['gmc_pipeline_wait_delay', '10', 'seconds between checks'],
     );

@@ -3,6 +3,7 @@
  * user string: flow values reach the tasks only through variables that the bundle writes as
  * `!unsafe`, so the Jinja below is all ours and constant.
  */
+import { DEFAULT_FIELD_MANAGER, HF_TOKEN_SECRET, HF_TOKEN_SECRET_KEY } from '../../core/k8s/names';
 import { unsafe } from './yaml';
 
 type Json = Record<string, unknown>;
@@ -11,8 +12,6 @@ type Json = Record<string, unknown>;
 export const task = (name: string, module: string, args: Json, extra: Json = {}): Json => ({ name, [module]: args, ...extra });
 
 /** The field manager of every server-side apply, so `kubectl get --show-managed-fields` names us. */
-export const FIELD_MANAGER = 'node-red-contrib-opea';
-
 /** Tag of the tasks that only check or describe, changing nothing: `--tags opea_preflight`. */
 export const PREFLIGHT_TAG = 'opea_preflight';
 
@@ -175,7 +174,7 @@ export function gmcPipelineDefaults(): Json {
     gmc_pipeline_namespace: '{{ opea_namespace }}',
     gmc_pipeline_install_gmc: false,
     gmc_pipeline_gmc_manifests: [],
-    gmc_pipeline_hf_token_secret: 'hf-token',
+    gmc_pipeline_hf_token_secret: HF_TOKEN_SECRET,
     gmc_pipeline_wait_retries: 120,
     gmc_pipeline_wait_delay: 10,
   };
@@ -185,15 +184,18 @@ export function gmcPipelineVars(name: string): Json {
   return { gmc_pipeline_name: unsafe(name) };
 }
 
-/** status.status is "<ready>/<external>/<total>" (GMC's controller); the CR has no conditions. */
+/**
+ * status.status is "<ready>/<external>/<total>" (GMC's controller): total counts the deployments GMC
+ * made (the router's too), external the externalService steps apart from them; the CR has no conditions.
+ */
 export const GMC_COUNTS =
   "{{ (((gmc_pipeline_cr.resources | default([]) | first | default({})).status | default({})).status | default('')) | ansible.builtin.regex_findall('[0-9]+') | map('int') | list }}";
-export const GMC_READY = 'gmc_pipeline_counts | length == 3 and gmc_pipeline_counts[2] > 0 and gmc_pipeline_counts[0] + gmc_pipeline_counts[1] == gmc_pipeline_counts[2]';
+export const GMC_READY = 'gmc_pipeline_counts | length == 3 and gmc_pipeline_counts[2] > 0 and gmc_pipeline_counts[0] == gmc_pipeline_counts[2]';
 
 export function gmcPipelineTasks(): Json[] {
   const installing = { when: 'gmc_pipeline_install_gmc | bool' };
   // A literal: ansible-lint cannot check a templated suboption and then skips the whole file.
-  const ssa = { field_manager: FIELD_MANAGER, force_conflicts: true };
+  const ssa = { field_manager: DEFAULT_FIELD_MANAGER, force_conflicts: true };
   return [
     task('Show what this play deploys', 'ansible.builtin.debug', {
       msg: 'GMConnector {{ gmc_pipeline_name }} in namespace {{ gmc_pipeline_namespace }}, platform {{ opea_platform }}',
@@ -239,7 +241,7 @@ export function gmcPipelineTasks(): Json[] {
         kind: 'Secret',
         type: 'Opaque',
         metadata: { name: '{{ gmc_pipeline_hf_token_secret }}', namespace: '{{ gmc_pipeline_namespace }}' },
-        stringData: { HF_TOKEN: "{{ lookup('ansible.builtin.env', 'HF_TOKEN') }}" },
+        stringData: { [HF_TOKEN_SECRET_KEY]: "{{ lookup('ansible.builtin.env', 'HF_TOKEN') }}" },
       },
     }, { no_log: true, when: "lookup('ansible.builtin.env', 'HF_TOKEN', default='') | length > 0" }),
     task('Apply the GMConnector with server-side apply', 'kubernetes.core.k8s', {

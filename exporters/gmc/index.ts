@@ -201,7 +201,7 @@ class GmcBuilder {
     if (!def || !base) return [];
     const deploy = def.deploy;
     if (deploy.type === 'embedded') {
-      this.problems.add(component.id, component.label, `${deploy.why}, so GMC cannot deploy backend '${component.backend}'`, `choose a deployable backend (${deployable(component)})`);
+      this.problems.add(component.id, component.label, `${deploy.why}, so GMC cannot deploy backend '${component.backend}'`, replacementFor(component));
       return [];
     }
     if (deploy.type === 'external') {
@@ -210,7 +210,7 @@ class GmcBuilder {
       }
       const url = component.params.externalUrl;
       if (typeof url !== 'string') {
-        this.problems.add(component.id, component.label, `${deploy.why}, so it needs a URL to call`, `set externalUrl to a service speaking the OPEA ${component.kind} contract${deployable(component) ? `, or choose backend ${deployable(component)}` : ''}`);
+        this.problems.add(component.id, component.label, `${deploy.why}, so it needs a URL to call`, `set externalUrl to a service speaking the OPEA ${component.kind} contract${backendsDeployedAs(component, 'service') ? `, or choose backend ${backendsDeployedAs(component, 'service')}` : ''}`);
         return [];
       }
       return [{ name: EXTERNAL_STEP_NAMES[component.kind], externalService: url }];
@@ -289,8 +289,14 @@ class GmcBuilder {
   }
 }
 
-function deployable(component: Component): string {
-  return backendsOf(component.kind).filter((b) => b.deploy.type === 'service').map((b) => b.backend).join(', ');
+const backendsDeployedAs = (component: Component, type: 'service' | 'external') =>
+  backendsOf(component.kind).filter((b) => b.deploy.type === type).map((b) => b.backend).join(', ');
+
+/** What to choose instead of an embedded backend: one GMC deploys, else one it calls at an external URL. */
+function replacementFor(component: Component): string {
+  const services = backendsDeployedAs(component, 'service');
+  if (services) return `choose a deployable backend (${services})`;
+  return `choose a backend served elsewhere (${backendsDeployedAs(component, 'external')}) and set its externalUrl`;
 }
 
 /** A vector index other than OPEA's default is passed on, or the templates would use theirs. */

@@ -158,6 +158,8 @@ describe('GMC exporter', () => {
       assert.equal(problems.length, 2);
       assert.match(problems[0], /^node e \(e\): the hashing embedder runs only inside Node-RED.*choose a deployable backend \(tei, opea\)/);
       assert.match(problems[1], /^node r \(r\): the in-process vector store runs only inside Node-RED/);
+      const local = node('opea-guardrail', { id: 'g', name: 'guard', backend: 'local' }, [['e']]);
+      assert.match(exportGmc([tab(), httpIn(['g']), local, emb('e', ['out']), httpOut()]).problems[0], /^node g \(guard\): .* — choose a backend served elsewhere \(opea, llamaguard\) and set its externalUrl$/);
     });
 
     it('exports a guardrail with an externalUrl as an external step (GMC has no guardrail step)', () => {

@@ -77,6 +77,23 @@ describe('importing Node-RED flows', () => {
     assert.deepEqual(shape(pipeline.plan.stages), ['e', 'l']);
   });
 
+  it('takes only the first output of a service node as the pipeline: a guardrail\'s blocked branch is not a stage', () => {
+    const flow: Node[] = [
+      { id: 't', type: 'tab', label: 'T' },
+      { id: 'in', type: 'http in', z: 't', url: '/q', method: 'post', wires: [['g']] },
+      { id: 'g', type: 'opea-guardrail', z: 't', backend: 'opea', model: 'meta-llama/Meta-Llama-Guard-2-8B', position: 'input', externalUrl: 'http://guard:9090/v1/guardrails', wires: [['e'], ['refuse']] },
+      { id: 'refuse', type: 'change', z: 't', wires: [['out2']] },
+      { id: 'out2', type: 'http response', z: 't', wires: [] },
+      emb('e', 't', ['l']),
+      llm('l', 't', ['out']),
+      { id: 'out', type: 'http response', z: 't', wires: [] },
+    ];
+    const { pipeline, problems } = loadPipeline(flow);
+    assert.deepEqual(problems.items.map(formatProblem), []);
+    assert.deepEqual(shape(pipeline.plan.stages), ['g', 'e', 'l']);
+    assert.deepEqual(pipeline.graph.exits.map((x) => x.id), ['out']);
+  });
+
   it('reports an unmappable core node in the pipeline, but not one standing apart', () => {
     const flow: Node[] = [
       { id: 't', type: 'tab', label: 'T' },

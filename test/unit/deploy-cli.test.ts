@@ -1,0 +1,121 @@
+/**
+ * `opea-flow deploy` as a user runs it: the built CLI spawned against the loopback fake Kubernetes API
+ * server, with the kubeconfig given by --kubeconfig or by KUBECONFIG.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FakeKubeApi, FakeKubeOptions } from '../support/fake-kube-api';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.resolve(__dirname, '..', '..', 'bin', 'opea-flow.js');
+const FLOW = path.join(ROOT, 'flows', 'chatqna.json');
+const TOKEN = 'cli-cluster-token';
+const HF = 'hf_CliSecretToken987654321';
+
+describe('opea-flow deploy', function () {
+  this.timeout(60_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-deploy-cli-'));
+  const servers: FakeKubeApi[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function fake(options: FakeKubeOptions = {}): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
+    const api = await FakeKubeApi.start({ token: TOKEN, ...options });
+    servers.push(api);
+    const kubeconfig = path.join(dir, `kubeconfig-${servers.length}`);
+    fs.writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${api.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: ${TOKEN}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`,
+    );
+    return { api, kubeconfig };
+  }
+
+  function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const base: Record<string, string | undefined> = { ...process.env, HOME: dir, KUBECONFIG: undefined, HF_TOKEN: undefined, KUBERNETES_SERVICE_HOST: undefined };
+    const merged = Object.fromEntries(Object.entries({ ...base, ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    return new Promise((resolve) => {
+      execFile(process.execPath, [CLI, 'deploy', ...args], { env: merged, timeout: 45_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  it('deploys the exported GMConnector, waits until ready and prints the result as JSON', async () => {
+    const { api, kubeconfig } = await fake({
+      timeline: [
+        { afterMs: 100, status: { status: '0/0/8' } },
+        { afterMs: 400, status: { status: '8/0/8', accessUrl: 'http://router-service.rag.svc.cluster.local:8080' } },
+      ],
+    });
+    const { code, stdout, stderr } = await cli([FLOW, '--kubeconfig', kubeconfig, '--name', 'rag', '--namespace', 'rag', '--wait', '20'], { HF_TOKEN: HF });
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout), { name: 'rag', namespace: 'rag', dryRun: false, ready: true, status: '8/0/8', accessUrl: 'http://router-service.rag.svc.cluster.local:8080', created: { namespace: true, secret: true } });
+    assert.match(stderr, /opea-flow deploy: \[namespace\] created namespace rag\n/);
+    assert.match(stderr, /opea-flow deploy: \[secret\] created Secret hf-token \(key HF_TOKEN\) in rag\n/);
+    assert.match(stderr, /opea-flow deploy: \[waiting\] GMConnector rag\/rag: 0 of 8 services ready/);
+    assert.match(stderr, /opea-flow deploy: \[ready\] GMConnector rag\/rag is ready: 8 of 8 services/);
+    assert.ok(!stdout.includes(HF) && !stderr.includes(HF));
+    const [apply] = api.applies;
+    assert.equal(apply.contentType, 'application/apply-patch+yaml');
+    const cr = JSON.parse(apply.body);
+    assert.equal(cr.metadata.name, 'rag');
+    assert.equal(cr.metadata.labels['app.kubernetes.io/managed-by'], 'node-red-contrib-opea');
+    assert.deepEqual(
+      cr.spec.nodes.root.steps.map((s: { name: string }) => s.name),
+      ['Embedding', 'TeiEmbedding', 'Retriever', 'VectorDB', 'Reranking', 'TeiReranking', 'Llm', 'Tgi', 'DataPrep'],
+    );
+    assert.equal(Buffer.from((api.secrets.get('rag/hf-token') as { data: Record<string, string> }).data.HF_TOKEN, 'base64').toString(), HF);
+  });
+
+  it('--dry-run changes nothing and exits 0; --wait 0 returns after the apply; KUBECONFIG is read', async () => {
+    const { api, kubeconfig } = await fake({ namespaces: ['chatqna'] });
+    const dry = await cli([FLOW, '--dry-run'], { KUBECONFIG: kubeconfig });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(JSON.parse(dry.stdout).dryRun, true);
+    assert.match(dry.stderr, new RegExp(`\\[connect\\] cluster ${api.url.replace(/\./g, '\\.')} \\(context x, from KUBECONFIG \\(`));
+    assert.equal(api.gmconnectors.size, 0);
+    assert.equal(api.applies[0].query.get('dryRun'), 'All');
+    const quick = await cli([FLOW, '--kubeconfig', kubeconfig, '--wait', '0']);
+    assert.equal(quick.code, 0, quick.stderr);
+    assert.deepEqual(JSON.parse(quick.stdout), { name: 'chatqna', namespace: 'chatqna', dryRun: false, ready: false, created: { namespace: false, secret: false } });
+    assert.ok(api.gmconnectors.has('chatqna/chatqna'));
+    assert.match(quick.stderr, /\[secret\] no HF token given/);
+  });
+
+  it('exits 1 with the deploy error when GMC is not installed, and 1 on timeout', async () => {
+    const { kubeconfig } = await fake({ crdInstalled: false });
+    const missing = await cli([FLOW, '--kubeconfig', kubeconfig]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /opea-flow deploy: not-installed: GMC is not installed in the cluster: the gmc\.opea\.io GMConnector CRD is missing — install GMC first/);
+    const slow = await fake({ timeline: [{ afterMs: 50, status: { status: '2/0/8' } }] });
+    const late = await cli([FLOW, '--kubeconfig', slow.kubeconfig, '--wait', '1']);
+    assert.equal(late.code, 1);
+    assert.match(late.stderr, /opea-flow deploy: timeout: GMConnector chatqna\/chatqna was not ready within 1 s; last seen 2 of 8 services ready/);
+  });
+
+  it('exits 2 for bad arguments and flow problems, sending nothing', async () => {
+    const { api, kubeconfig } = await fake();
+    const badWait = await cli([FLOW, '--kubeconfig', kubeconfig, '--wait', 'soon']);
+    assert.equal(badWait.code, 2);
+    assert.match(badWait.stderr, /--wait must be a number of seconds, 0 or more, not 'soon'/);
+    const badPlatform = await cli([FLOW, '--kubeconfig', kubeconfig, '--platform', 'arm']);
+    assert.equal(badPlatform.code, 2);
+    assert.match(badPlatform.stderr, /unknown platform 'arm'/);
+    const noFlow = await cli([path.join(dir, 'missing.json'), '--kubeconfig', kubeconfig]);
+    assert.equal(noFlow.code, 2);
+    assert.match(noFlow.stderr, /cannot read the flow file \(ENOENT\) — check the path/);
+    const offline = await cli([path.join(ROOT, 'flows', 'chatqna-offline.json'), '--kubeconfig', kubeconfig]);
+    assert.equal(offline.code, 2);
+    assert.match(offline.stderr, /node .*: /);
+    const none = await cli([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /FLOW is missing/);
+    assert.equal(api.requests.length, 0);
+  });
+});
