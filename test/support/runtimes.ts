@@ -68,6 +68,11 @@ export function runtimeHooks(runtime: Runtime): unknown {
   return (require(require.resolve('@node-red/util', { paths: [runtimeDir] })) as { hooks: unknown }).hooks;
 }
 
+/** Core node modules of the runtime (e.g. 'common/60-link.js'), which the test helper does not load itself. */
+export function coreNodes(runtime: Runtime, files: string[]): unknown[] {
+  return files.map((file) => require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [path.dirname(runtime.path)] })));
+}
+
 /** The compiled node modules of the pack, as helper.load wants them. */
 export function packNodes(): unknown[] {
   const root = path.resolve(__dirname, '..', '..', '..');
