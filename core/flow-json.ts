@@ -5,6 +5,7 @@
  */
 import { Component, Edge, Endpoint, JoinRoute, Kind, ParamValue, PipelineGraph, SwitchRoute } from './model';
 import { backendsOf, findBackend } from './catalog';
+import { migrateNode } from './migrations';
 import { CONFIG_VERSION, DEFAULT_INDEX_NAME, nodeTypeSpec, NodeTypeSpec, ParamSpec } from './node-types';
 import { oneLine, ProblemList } from './problems';
 
@@ -60,7 +61,7 @@ function nodeArray(input: unknown, problems: ProblemList): RawNode[] {
       return;
     }
     seen.add(node.id);
-    nodes.push(node);
+    nodes.push(migrateNode(node));
   });
   return nodes;
 }

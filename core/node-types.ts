@@ -5,7 +5,7 @@
 import { Kind, ParamValue } from './model';
 
 /** The config version this release writes and reads; flows saved by a newer release are refused. */
-export const CONFIG_VERSION = 1;
+export const CONFIG_VERSION = 2;
 
 /** The vector index OPEA's retriever and dataprep use unless told otherwise (Redis INDEX_NAME). */
 export const DEFAULT_INDEX_NAME = 'rag-redis';
@@ -57,7 +57,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
     type: 'opea-retriever',
     kind: 'retriever',
     params: [
-      int('k', 4, 1, 'number of documents to return', 1000),
+      int('searchK', 4, 1, 'number of documents to return (OPEA k)', 1000),
       {
         key: 'searchType',
         type: 'enum',

@@ -57,7 +57,7 @@ interface Mapping {
   params?: Record<string, string[]>;
 }
 
-const RETRIEVER_PARAMS = { k: ['k', 'topK', 'top_k'], searchType: ['search_type', 'searchType'] };
+const RETRIEVER_PARAMS = { searchK: ['k', 'topK', 'top_k'], searchType: ['search_type', 'searchType'] };
 const LLM_PARAMS = {
   temperature: ['temperature'],
   maxTokens: ['maxTokens', 'max_tokens', 'maxNewTokens', 'max_new_tokens'],

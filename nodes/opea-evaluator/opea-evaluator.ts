@@ -76,7 +76,7 @@ function readEvaluatorSettings(config: NodeConfig): { settings: EvaluatorSetting
     file: typeof config.file === 'string' ? config.file.trim() : '',
     format: (['json', 'jsonl', 'csv'] as const).find((f) => f === config.format) ?? 'auto',
     metrics: chosen,
-    k: wholeNumber(config.k, 5),
+    k: wholeNumber(config.hitsK, 5),
     assertions,
     strictness: wholeNumber(config.strictness, 3),
     concurrency: wholeNumber(config.concurrency, 4),

@@ -10,7 +10,7 @@ module.exports = function register(RED: Red): void {
     const p = settings.params;
     const retriever: RetrieverConfig = {
       backend: settings.backend,
-      k: p.k as number,
+      k: p.searchK as number,
       searchType: p.searchType as string,
       scoreThreshold: p.scoreThreshold as number,
       fetchK: p.fetchK as number,

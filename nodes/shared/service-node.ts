@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { findBackend } from '../../core/catalog';
 import { coerceParam } from '../../core/flow-json';
+import { migrateNode } from '../../core/migrations';
 import { nodeTypeSpec } from '../../core/node-types';
 import { ContractError } from '../../core/contract/documents';
 import { Endpoint, ServiceError } from '../../core/clients/endpoint';
@@ -28,7 +29,8 @@ export interface ServiceSettings {
 }
 
 /** Reads and checks a node's settings; returns the problems in words a user can act on. */
-export function readSettings(type: string, config: NodeConfig): { settings: ServiceSettings; problems: string[] } {
+export function readSettings(type: string, saved: NodeConfig): { settings: ServiceSettings; problems: string[] } {
+  const config = migrateNode(saved);
   const spec = nodeTypeSpec(type);
   if (!spec) throw new Error(`no node type spec for ${type}`);
   const problems: string[] = [];

@@ -13,7 +13,7 @@ function server(id: string, url: string) {
 }
 
 function evaluator(props: Record<string, unknown>) {
-  return { id: 'ev', type: 'opea-evaluator', z: TAB, name: 'eval', source: 'msg', metrics: ['exact_match', 'f1'], k: 1, assertions: '[]', judgeBackend: 'openai', judgeModel: 'judge', embedBackend: 'openai', strictness: 2, concurrency: 2, wires: [['out']], ...props };
+  return { id: 'ev', type: 'opea-evaluator', z: TAB, name: 'eval', source: 'msg', metrics: ['exact_match', 'f1'], hitsK: 1, assertions: '[]', judgeBackend: 'openai', judgeModel: 'judge', embedBackend: 'openai', strictness: 2, concurrency: 2, wires: [['out']], ...props };
 }
 
 const ROWS = [

@@ -29,10 +29,10 @@ function pipeline(llm: Record<string, unknown>, evaluator: Record<string, unknow
     { id: STORE, type: 'opea-vectorstore', name: 'local store', folder: 'evaluator-pipeline' },
     { id: 'prep', type: 'opea-dataprep', z: TAB, backend: 'memory', store: STORE, chunkSize: 1500, chunkOverlap: 0, indexName: 'eval', embedBackend: 'hashing', dimensions: 256, wires: [['ingested']] },
     { id: 'ingested', type: 'helper', z: TAB },
-    { id: 'ev', type: 'opea-evaluator', z: TAB, name: 'eval', source: 'msg', answers: 'pipeline', pipelineTimeout: 20, metrics: ['exact_match', 'rougeL', 'hits', 'mrr'], k: 1, assertions: '[]', concurrency: 2, wires: [['scores'], ['embed']], ...evaluator },
+    { id: 'ev', type: 'opea-evaluator', z: TAB, name: 'eval', source: 'msg', answers: 'pipeline', pipelineTimeout: 20, metrics: ['exact_match', 'rougeL', 'hits', 'mrr'], hitsK: 1, assertions: '[]', concurrency: 2, wires: [['scores'], ['embed']], ...evaluator },
     { id: 'scores', type: 'helper', z: TAB },
     { id: 'embed', type: 'opea-embedding', z: TAB, backend: 'hashing', dimensions: 256, wires: [['retrieve']] },
-    { id: 'retrieve', type: 'opea-retriever', z: TAB, backend: 'memory', store: STORE, indexName: 'eval', k: 2, searchType: 'similarity', scoreThreshold: 0, fetchK: 20, lambdaMult: 0.5, wires: [['rerank-1']] },
+    { id: 'retrieve', type: 'opea-retriever', z: TAB, backend: 'memory', store: STORE, indexName: 'eval', searchK: 2, searchType: 'similarity', scoreThreshold: 0, fetchK: 20, lambdaMult: 0.5, wires: [['rerank-1']] },
     { id: 'rerank-1', type: 'opea-rerank', z: TAB, backend: 'bm25', topN: 1, wires: [['llm-1']] },
     { id: 'llm-1', type: 'opea-llm', z: TAB, name: 'llm', maxTokens: 40, temperature: 0.01, topP: 0.95, topK: 10, repetitionPenalty: 1.03, streaming: false, template: '', wires: [['ev'], []], ...llm },
   ];

@@ -37,7 +37,7 @@ onEachRuntime('RAG nodes', (userDir) => {
       stage('prep', 'opea-dataprep', { backend: 'memory', store: 'vs', chunkSize: 200, chunkOverlap: 20, indexName: 'docs', embedBackend: 'hashing', dimensions: 256 }, [['ingested']]),
       { id: 'ingested', type: 'helper', z: TAB },
       stage('emb', 'opea-embedding', { backend: 'hashing', dimensions: 256 }, [['ret']]),
-      stage('ret', 'opea-retriever', { backend: 'memory', store: 'vs', indexName: 'docs', k: 2, searchType: 'similarity' }, [['rr']]),
+      stage('ret', 'opea-retriever', { backend: 'memory', store: 'vs', indexName: 'docs', searchK: 2, searchType: 'similarity' }, [['rr']]),
       stage('rr', 'opea-rerank', { backend: 'bm25', topN: 1 }, [['llm']]),
       stage('llm', 'opea-llm', { backend: 'extractive', maxTokens: 50, streaming: false }, [['answer'], []]),
       { id: 'answer', type: 'helper', z: TAB },
@@ -78,12 +78,39 @@ onEachRuntime('RAG nodes', (userDir) => {
     assert.equal(msg.payload.retrieved_docs[0].text, 'Kubernetes schedules containers onto nodes.');
   });
 
+  it('reads a retriever saved by config version 1 (k, which the editor could not save) as searchK', async () => {
+    const store = { id: 'vs', type: 'opea-vectorstore', folder: 'migration-test' };
+    const load = (retriever: Record<string, unknown>) =>
+      helper.load(nodes, [
+        { id: TAB, type: 'tab' },
+        store,
+        stage('prep', 'opea-dataprep', { backend: 'memory', store: 'vs', indexName: 'm', embedBackend: 'hashing', dimensions: 64 }, [['ingested']]),
+        { id: 'ingested', type: 'helper', z: TAB },
+        stage('ret', 'opea-retriever', { backend: 'memory', store: 'vs', indexName: 'm', scoreThreshold: 0, ...retriever }, [['out']]),
+        { id: 'out', type: 'helper', z: TAB },
+      ]);
+    const { hashingEmbed } = await import('../../core/embedded/hashing-embedder');
+    const search = async () => {
+      const found = nextMessage(helper.getNode('out'));
+      helper.getNode('ret').receive({ payload: { text: 'tea', embedding: hashingEmbed('tea', 64) } });
+      return (await found).payload.retrieved_docs.length;
+    };
+    await load({ k: 1, configVersion: 1 });
+    const ingested = nextMessage(helper.getNode('ingested'));
+    helper.getNode('prep').receive({ payload: [{ name: 'a', text: 'Green tea.' }, { name: 'b', text: 'Black tea.' }, { name: 'c', text: 'Oolong tea.' }] });
+    await ingested;
+    assert.equal(await search(), 1);
+    await helper.unload();
+    await load({ searchK: 2, configVersion: 2 });
+    assert.equal(await search(), 2);
+  });
+
   it('runs the OPEA chain against real protocols: TEI embed, OPEA retrieval, TEI rerank, OPEA LLM streaming', async () => {
     const flow = [
       { id: TAB, type: 'tab' },
       server('s', srv.url),
       stage('emb', 'opea-embedding', { backend: 'tei', server: 's' }, [['ret']]),
-      stage('ret', 'opea-retriever', { backend: 'redis', server: 's', k: 3 }, [['rr']]),
+      stage('ret', 'opea-retriever', { backend: 'redis', server: 's', searchK: 3 }, [['rr']]),
       stage('rr', 'opea-rerank', { backend: 'tei', server: 's', topN: 2 }, [['llm']]),
       stage('llm', 'opea-llm', { backend: 'opea', server: 's', streaming: true, maxTokens: 64 }, [['answer'], ['chunks']]),
       { id: 'answer', type: 'helper', z: TAB },

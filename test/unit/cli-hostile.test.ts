@@ -115,7 +115,7 @@ describe('opea-flow CLI', () => {
       ['a cycle', (flow) => ((flow.find((n) => n.type === 'opea-llm') as Node).wires = [['c0a1e5f0a0000003']])],
       ['wires to nowhere and garbage wires', (flow) => ((flow.find((n) => n.type === 'opea-llm') as Node).wires = [['ghost', 42, null], 'x'])],
       ['non-node elements', (flow) => flow.push(null as unknown as Node, 5 as unknown as Node, { id: 7 } as Node)],
-      ['numbers as strings and out of range', (flow) => Object.assign(flow.find((n) => n.type === 'opea-retriever') as Node, { k: '1e9', fetchK: 'many' })],
+      ['numbers as strings and out of range', (flow) => Object.assign(flow.find((n) => n.type === 'opea-retriever') as Node, { searchK: '1e9', fetchK: 'many' })],
     ];
 
     for (const [what, mutate] of cases) {
