@@ -2,6 +2,10 @@
  * An embedded Node-RED runtime with this pack loaded: flows held in memory (the flow file is never
  * written), logs on stderr, HTTP on 127.0.0.1. Node-RED is not a dependency of the pack; it is
  * required when this starts, and a missing one is explained.
+ *
+ * The pieces any embedding of Node-RED with this pack needs (loading Node-RED, making the pack an
+ * installed module of the user directory, log filtering, listening, waiting for the flows to start)
+ * are exported for the studio (bin/studio.ts), which runs the same pack with the editor.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -9,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
-const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
-const FLOW_START_LIMIT_MS = 15_000;
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+export const FLOW_START_LIMIT_MS = 15_000;
 /** Node-RED's numeric log levels: fatal 10, error 20, warn 30. */
 const ERROR_LEVEL = 20;
 
@@ -36,11 +40,13 @@ export interface EmbeddedRuntime {
   stop(): Promise<void>;
 }
 
-interface NodeRedModule {
+export interface NodeRedModule {
   init(server: http.Server, settings: Record<string, unknown>): void;
   start(): Promise<void>;
   stop(): Promise<void>;
   httpNode: http.RequestListener;
+  /** The editor and admin API (an express app); absent behaviour when httpAdminRoot is false. */
+  httpAdmin: http.RequestListener;
   hooks: { add(name: string, fn: (event: Record<string, any>) => void): void; clear(name: string): void };
   events: { once(event: string, listener: () => void): void };
   nodes: { getType(type: string): unknown };
@@ -49,7 +55,7 @@ interface NodeRedModule {
 /** The runtime could not start for a reason the user can fix (Node-RED missing, node types missing). */
 export class RuntimeStartError extends Error {}
 
-function loadNodeRed(): NodeRedModule {
+export function loadNodeRed(): NodeRedModule {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('node-red') as NodeRedModule;
@@ -96,6 +102,78 @@ function linkPack(userDir: string): void {
 }
 
 /**
+ * Creates the user directory if needed, links the pack into its node_modules and gives it the
+ * package.json Node-RED reads (as one it created itself would be). Never overwrites either.
+ */
+export function prepareUserDir(userDir: string, description: string): void {
+  fs.mkdirSync(userDir, { recursive: true });
+  linkPack(userDir);
+  const pkg = path.join(userDir, 'package.json');
+  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, `${JSON.stringify({ name: 'node-red-project', description, version: '0.0.1', private: true }, null, 2)}\n`);
+}
+
+export interface LogEntry {
+  level: number;
+  msg: unknown;
+  type?: string;
+  name?: string;
+  id?: string;
+}
+
+/** One log entry as a line: `[type:name] message`. */
+export function formatLogEntry(entry: LogEntry): string {
+  const text = entry.msg instanceof Error ? entry.msg.message : String(entry.msg);
+  return `${entry.type ? `[${entry.type}${entry.name ? `:${entry.name}` : ''}] ` : ''}${text}`;
+}
+
+/** Listens on host:port (port 0: any free port) and resolves with the port taken. */
+export function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const failed = (err: Error) => reject(err);
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Stops Node-RED, then the HTTP server, cutting connections still waiting for an answer. */
+export async function stopNodeRed(RED: NodeRedModule, server: http.Server): Promise<void> {
+  await RED.stop();
+  // A request still waiting for its answer (the flow failed before its http response) would keep close() waiting.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}
+
+/**
+ * Starts Node-RED (after init) and resolves with the node types the flows use that no installed module
+ * registers (empty when all is well); rejects when the flows do not start within the limit.
+ * Node-RED would otherwise wait for missing node types forever.
+ */
+export async function startNodeRed(RED: NodeRedModule, flow: () => unknown[]): Promise<string[]> {
+  // RED.start() resolves before the flows have started; the event says when they have.
+  let timer: NodeJS.Timeout | undefined;
+  const flowsStarted = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), FLOW_START_LIMIT_MS);
+    RED.events.once('flows:started', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  await RED.start();
+  // The registry is loaded once start() resolves.
+  const missing = missingTypes(RED, flow());
+  if (missing.length > 0) {
+    clearTimeout(timer);
+    return missing;
+  }
+  if (!(await flowsStarted)) throw new RuntimeStartError(`the flows did not start within ${FLOW_START_LIMIT_MS / 1000} s`);
+  return [];
+}
+
+/**
  * Whether a node calls done() for every message, so that its messages can be counted in flight.
  * Nodes with a one- or two-argument input handler (the core switch node, for one) never do; Node-RED
  * counts the three-argument handlers in _expectedDoneCount.
@@ -106,7 +184,7 @@ function reportsCompletion(node: { type?: string; _expectedDoneCount?: number } 
 }
 
 /** Types in the flow that no installed module registers (tabs, groups and subflow instances aside). */
-function missingTypes(RED: NodeRedModule, flow: unknown[]): string[] {
+export function missingTypes(RED: NodeRedModule, flow: unknown[]): string[] {
   const types = new Set(flow.map((n) => String((n as { type?: unknown }).type)).filter((t) => !['tab', 'group', 'subflow'].includes(t) && !t.startsWith('subflow:')));
   return [...types].filter((t) => !RED.nodes.getType(t));
 }
@@ -115,11 +193,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
   const RED = loadNodeRed();
   const temporary = options.userDir === undefined;
   const userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'opea-flow-'));
-  fs.mkdirSync(userDir, { recursive: true });
-  linkPack(userDir);
-  // Node-RED reads the user directory's package.json (as one it created itself would be).
-  const pkg = path.join(userDir, 'package.json');
-  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, `${JSON.stringify({ name: 'node-red-project', description: 'opea-flow', version: '0.0.1', private: true }, null, 2)}\n`);
+  prepareUserDir(userDir, 'opea-flow');
   const server = http.createServer((req, res) => RED.httpNode(req, res));
   const logLine = options.onLog ?? ((line: string) => process.stderr.write(`${line}\n`));
   RED.init(server, {
@@ -134,7 +208,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
       console: { level: 'off' },
       stderr: {
         level: 'warn',
-        handler: () => (entry: { level: number; msg: unknown; type?: string; name?: string; id?: string }) => {
+        handler: () => (entry: LogEntry) => {
           const text = entry.msg instanceof Error ? entry.msg.message : String(entry.msg);
           // Credentials live in memory only here, so Node-RED's advice to encrypt them does not apply.
           if (text.startsWith('Using unencrypted credentials')) return;
@@ -143,7 +217,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
             options.onNodeError(text, entry.id);
             return;
           }
-          logLine(`${entry.type ? `[${entry.type}${entry.name ? `:${entry.name}` : ''}] ` : ''}${text}`);
+          logLine(formatLogEntry(entry));
         },
       },
     },
@@ -156,46 +230,28 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
   RED.hooks.add('onComplete.opea-flow', (event) => {
     if (reportsCompletion(event.node?.node)) inFlight -= 1;
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+  const port = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
   const stop = async () => {
     RED.hooks.clear('onReceive.opea-flow');
     RED.hooks.clear('onComplete.opea-flow');
-    await RED.stop();
-    // A request still waiting for its answer (the flow failed before its http response) would keep close() waiting.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+    await stopNodeRed(RED, server);
     if (temporary) fs.rmSync(userDir, { recursive: true, force: true });
   };
-  // RED.start() resolves before the flows have started; the event says when they have.
-  let timer: NodeJS.Timeout | undefined;
-  const flowsStarted = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), FLOW_START_LIMIT_MS);
-    RED.events.once('flows:started', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-  await RED.start();
-  // Node-RED would wait for missing node types forever; the registry is loaded once start() resolves.
-  const missing = missingTypes(RED, options.flow);
-  if (missing.length > 0 || !(await flowsStarted)) {
-    clearTimeout(timer);
+  let missing: string[];
+  try {
+    missing = await startNodeRed(RED, () => options.flow);
+  } catch (err) {
     await stop();
-    throw new RuntimeStartError(
-      missing.length > 0
-        ? `the flow uses node types that are not installed: ${missing.join(', ')}; install their modules into the user directory or remove those nodes`
-        : `the flows did not start within ${FLOW_START_LIMIT_MS / 1000} s`,
-    );
+    throw err;
+  }
+  if (missing.length > 0) {
+    await stop();
+    throw new RuntimeStartError(`the flow uses node types that are not installed: ${missing.join(', ')}; install their modules into the user directory or remove those nodes`);
   }
   const started = Date.now();
   const injectDelayMs = Math.max(0, ...options.flow.map((n) => n as Record<string, unknown>).filter((n) => n.type === 'inject' && n.once === true && n.d !== true).map((n) => (Number(n.onceDelay) || 0.1) * 1000 + 50));
-  const address = server.address() as AddressInfo;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     userDir,
     settled: async () => {
       // Quiet means nothing in flight twice in a row, 50 ms apart: a node between hops is never seen as idle.
