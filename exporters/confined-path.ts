@@ -1,0 +1,82 @@
+/**
+ * A folder named by a user, confined to a root folder (the Node-RED user directory): a relative
+ * path of plain segments, never absolute, never `..`, never hidden or inside node_modules, and not
+ * leading out of the root through a symbolic link anywhere along the way.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** One folder name: letters, digits, space, `.`, `_`, `-`; not starting with `.` or a space. */
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9 ._-]{0,127}$/;
+
+export class ConfinedPathError extends Error {
+  constructor(message: string, readonly fix: string) {
+    super(message);
+    this.name = 'ConfinedPathError';
+  }
+}
+
+/** Why `relative` cannot name a folder under the root (without touching the disk), or null. */
+export function relativeFolderProblem(relative: string): { message: string; fix: string } | null {
+  const fix = 'give a folder relative to the Node-RED user directory, such as opea-export/chatqna';
+  if (typeof relative !== 'string' || relative.trim() === '') return { message: 'no folder is given', fix };
+  if (relative.includes('\0')) return { message: 'the folder contains a NUL character', fix };
+  if (path.posix.isAbsolute(relative) || path.win32.isAbsolute(relative) || /^[A-Za-z]:/.test(relative) || relative.startsWith('~')) {
+    return { message: `the folder '${relative}' is an absolute path`, fix };
+  }
+  if (relative.includes('\\')) return { message: `the folder '${relative}' contains '\\'`, fix: `separate folders with '/'; ${fix}` };
+  const segments = relative.split('/').filter((s, i, all) => !(s === '' && i === all.length - 1));
+  for (const segment of segments) {
+    if (segment === '..') return { message: `the folder '${relative}' climbs out with '..'`, fix };
+    if (segment === '' || segment === '.') return { message: `the folder '${relative}' has an empty or '.' part`, fix };
+    if (segment.startsWith('.')) return { message: `the folder '${relative}' has a hidden part '${segment}'`, fix: `use folder names that do not start with '.'; ${fix}` };
+    if (segment === 'node_modules') return { message: `the folder '${relative}' is inside node_modules, where Node-RED loads code from`, fix };
+    if (!SEGMENT.test(segment)) return { message: `the folder name '${segment}' has characters other than letters, digits, space, '.', '_', '-'`, fix };
+  }
+  return null;
+}
+
+function within(root: string, candidate: string): boolean {
+  return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : `${root}${path.sep}`);
+}
+
+/**
+ * The absolute folder `relative` names under `root`, after checking that neither the folder (when
+ * it exists) nor its deepest existing ancestor resolves outside the root through a symbolic link.
+ * Throws ConfinedPathError with what is wrong and how to fix it.
+ */
+export function confinedFolder(root: string, relative: string): string {
+  const problem = relativeFolderProblem(relative);
+  if (problem) throw new ConfinedPathError(problem.message, problem.fix);
+  let realRoot: string;
+  try {
+    realRoot = fs.realpathSync(root);
+  } catch (err) {
+    throw new ConfinedPathError(`the user directory ${root} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check that Node-RED runs with its user directory in place');
+  }
+  const target = path.join(realRoot, ...relative.split('/').filter((s) => s !== ''));
+  // The deepest part of the path that exists decides where the rest will be created.
+  let existing = target;
+  while (!fs.existsSync(existing) && !isDanglingLink(existing)) existing = path.dirname(existing);
+  let resolved: string;
+  try {
+    resolved = fs.realpathSync(existing);
+  } catch {
+    throw new ConfinedPathError(`the folder '${relative}' passes through a broken symbolic link (${existing})`, 'remove the link or choose another folder');
+  }
+  if (!within(realRoot, resolved)) {
+    throw new ConfinedPathError(`the folder '${relative}' leads out of the user directory through a symbolic link (${existing} -> ${resolved})`, 'choose a folder that is not (inside) a link to elsewhere');
+  }
+  if (!fs.statSync(resolved).isDirectory()) {
+    throw new ConfinedPathError(`'${path.relative(realRoot, existing)}' exists in the user directory and is not a folder`, 'choose another folder');
+  }
+  return path.join(resolved, path.relative(existing, target));
+}
+
+function isDanglingLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}

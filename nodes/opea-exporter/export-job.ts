@@ -1,0 +1,202 @@
+/**
+ * What the opea-exporter node does, without Node-RED: read its settings (with the problems a user
+ * can act on), and export the pipeline of its tab from flow JSON to one Bundle with the same
+ * importer and exporters the command line uses. The editor's button and input messages both end here.
+ */
+import { isHttpUrl } from '../../core/flow-json';
+import { PLATFORMS, Platform } from '../../core/model';
+import { isDnsLabel } from '../../core/names';
+import { nodeTypeSpec } from '../../core/node-types';
+import { loadPipeline } from '../../core/pipeline';
+import { oneLine, Problem, ProblemList } from '../../core/problems';
+import { Bundle } from '../../exporters/bundle';
+import { relativeFolderProblem } from '../../exporters/confined-path';
+import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../../exporters';
+import { defaultCrName } from '../../exporters/gmc';
+
+export const EXPORTER_TYPE = 'opea-exporter';
+/** The config version this release writes and reads. */
+export const EXPORTER_CONFIG_VERSION = 1;
+export const DEFAULT_FOLDER = 'opea-export';
+
+export interface ExternalUrl {
+  /** id of an opea- service node of the pipeline */
+  node: string;
+  url: string;
+}
+
+export interface ExporterSettings {
+  targets: Target[];
+  /** GMConnector / project name; undefined: the tab label in Kubernetes form. */
+  name?: string;
+  /** undefined: the name. */
+  namespace?: string;
+  platform: Platform;
+  gmcFlavor: GmcFlavor;
+  /** Per-export values of stage nodes' externalUrl (the URL GMC calls for a stage it cannot deploy). */
+  externalUrls: ExternalUrl[];
+  /**
+   * Where the bundle goes, each independently (a later delivery, such as applying to a cluster,
+   * is one more of these): a zip the browser downloads (the button only), a folder under the user
+   * directory.
+   */
+  download: boolean;
+  toFolder: boolean;
+  /** Relative to the Node-RED user directory. */
+  folder: string;
+}
+
+type RawNode = Record<string, unknown> & { id: string; type: string };
+
+export function labelOf(node: { name?: unknown; type: string }): string {
+  return typeof node.name === 'string' && node.name.trim() !== '' ? node.name : node.type;
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
+
+
+/** Reads an opea-exporter node's config; every problem names the node. */
+export function readExporterSettings(config: RawNode): { settings: ExporterSettings; problems: Problem[] } {
+  const problems = new ProblemList();
+  const label = labelOf(config);
+  const fail = (message: string, fix: string) => problems.add(config.id, label, message, fix);
+
+  if (typeof config.configVersion === 'number' && config.configVersion > EXPORTER_CONFIG_VERSION) {
+    fail(`it was saved by a newer node-red-contrib-opea (config version ${config.configVersion})`, 'upgrade node-red-contrib-opea');
+  }
+  const rawTargets = Array.isArray(config.targets) ? config.targets : typeof config.targets === 'string' ? config.targets.split(',') : [];
+  const targets: Target[] = [];
+  for (const t of rawTargets.map((v) => String(v).trim()).filter((v) => v !== '')) {
+    if (!(TARGETS as readonly string[]).includes(t)) fail(`unknown export target '${oneLine(t, 20)}'`, `choose among ${TARGETS.join(', ')}`);
+    else if (!targets.includes(t as Target)) targets.push(t as Target);
+  }
+  if (rawTargets.length === 0) fail('no export target is chosen', 'tick GMC, docker compose and/or Ansible');
+
+  const name = text(config.exportName);
+  if (name !== '' && !isDnsLabel(name)) fail(`the export name '${oneLine(name, 70)}' is not a Kubernetes name`, 'use lowercase letters, digits and dashes, a letter first (at most 63), or leave it empty for the tab label');
+  const namespace = text(config.namespace);
+  if (namespace !== '' && !isDnsLabel(namespace)) fail(`the namespace '${oneLine(namespace, 70)}' is not a Kubernetes name`, 'use lowercase letters, digits and dashes, a letter first (at most 63), or leave it empty for the export name');
+
+  const platform = config.platform === undefined || config.platform === '' ? 'xeon' : String(config.platform);
+  if (!(PLATFORMS as readonly string[]).includes(platform)) fail(`unknown platform '${oneLine(platform, 20)}'`, `choose ${PLATFORMS.join(', ')}`);
+  const gmcFlavor = config.gmcFlavor === undefined || config.gmcFlavor === '' ? 'upstream' : String(config.gmcFlavor);
+  if (!(GMC_FLAVORS as readonly string[]).includes(gmcFlavor)) fail(`unknown GMC flavour '${oneLine(gmcFlavor, 20)}'`, `choose ${GMC_FLAVORS.join(', ')}`);
+
+  const externalUrls: ExternalUrl[] = [];
+  const rawUrls = config.externalUrls === undefined || config.externalUrls === '' ? [] : config.externalUrls;
+  if (!Array.isArray(rawUrls)) {
+    fail('its external URLs are not a list', 'open the node and set the external URLs again');
+  } else {
+    rawUrls.forEach((entry, i) => {
+      const e = entry && typeof entry === 'object' ? (entry as Record<string, unknown>) : {};
+      const node = text(e.node);
+      const url = text(e.url);
+      const at = `external URL ${i + 1}`;
+      if (node === '') fail(`${at} names no stage`, 'choose the stage it is for, or remove the row');
+      else if (externalUrls.some((u) => u.node === node)) fail(`${at} repeats the stage ${oneLine(node, 40)}`, 'keep one URL per stage');
+      if (!isHttpUrl(url)) fail(`${at} '${oneLine(url, 80)}' is not an http(s) URL`, 'give e.g. http://llm.example.svc:9000/v1/chat/completions');
+      else if (new URL(url).username || new URL(url).password) fail(`${at} carries credentials, which an export would write out`, 'remove them from the URL; keys belong in the opea-server config node\'s credentials');
+      if (node !== '' && isHttpUrl(url)) externalUrls.push({ node, url });
+    });
+  }
+
+  const flag = (key: string, dflt: boolean): boolean => {
+    const v = config[key];
+    if (v === undefined || v === '') return dflt;
+    if (v === true || v === 'true') return true;
+    if (v === false || v === 'false') return false;
+    fail(`${key} must be true or false`, `open the node and tick or untick it`);
+    return dflt;
+  };
+  const download = flag('download', true);
+  const toFolder = flag('toFolder', false);
+  const folder = config.folder === undefined ? DEFAULT_FOLDER : text(config.folder);
+  if (toFolder) {
+    const problem = relativeFolderProblem(folder);
+    if (problem) fail(problem.message, problem.fix);
+  }
+
+  const settings: ExporterSettings = {
+    targets,
+    name: name === '' ? undefined : name,
+    namespace: namespace === '' ? undefined : namespace,
+    platform: platform as Platform,
+    gmcFlavor: gmcFlavor as GmcFlavor,
+    externalUrls,
+    download,
+    toFolder,
+    folder,
+  };
+  return { settings, problems: problems.items };
+}
+
+export interface ExportResult {
+  /** The exported bundle, or null when there are problems. */
+  bundle: Bundle | null;
+  /** The export's name (GMConnector name, zip file name); '' when it has none. */
+  name: string;
+  settings?: ExporterSettings;
+  problems: Problem[];
+}
+
+/** Node-RED flow JSON as the importer takes it: node objects only, and no credentials on any. */
+export function plainFlow(flow: readonly unknown[]): RawNode[] {
+  return flow
+    .filter((n): n is RawNode => !!n && typeof n === 'object' && typeof (n as RawNode).id === 'string' && typeof (n as RawNode).type === 'string')
+    .map((n) => {
+      const { credentials: _dropped, ...rest } = n;
+      void _dropped;
+      return rest as RawNode;
+    });
+}
+
+/**
+ * Exports the pipeline of the tab the exporter node `exporterId` sits on, from `flow` (the editor's
+ * node set or the deployed flows), with that node's settings. Nothing is written here.
+ */
+export function exportFromFlow(flow: readonly unknown[], exporterId: string): ExportResult {
+  const nodes = plainFlow(flow);
+  const exporter = nodes.find((n) => n.id === exporterId);
+  if (!exporter || exporter.type !== EXPORTER_TYPE) {
+    const message = exporter ? `node ${oneLine(exporterId, 40)} is a '${oneLine(exporter.type, 40)}', not an ${EXPORTER_TYPE}` : `node ${oneLine(exporterId, 40)} is not in the flow`;
+    return { bundle: null, name: '', problems: [{ nodeId: exporterId, label: exporter ? labelOf(exporter) : exporterId, message, fix: 'export from an opea-exporter node of the flow' }] };
+  }
+  const label = labelOf(exporter);
+  const { settings, problems: settingProblems } = readExporterSettings(exporter);
+  if (settingProblems.length > 0) return { bundle: null, name: '', settings, problems: settingProblems };
+
+  const problems = new ProblemList();
+  const byId = new Map(nodes.map((n, i) => [n.id, i]));
+  for (const { node, url } of settings.externalUrls) {
+    const index = byId.get(node);
+    const target = index === undefined ? undefined : nodes[index];
+    if (!target || !nodeTypeSpec(target.type)) {
+      problems.add(exporter.id, label, target ? `an external URL is set for ${labelOf(target)} (${node}), which is not an opea- stage` : `an external URL is set for node ${oneLine(node, 40)}, which is not in the flow`, 'remove that row or choose the stage again');
+    } else {
+      nodes[index as number] = { ...target, externalUrl: url };
+    }
+  }
+  if (!problems.empty) return { bundle: null, name: '', settings, problems: problems.items };
+
+  const tab = typeof exporter.z === 'string' ? exporter.z : '';
+  const tabNode = nodes.find((n) => n.id === tab);
+  const tabLabel = tabNode && typeof tabNode.label === 'string' ? tabNode.label : tab;
+  const loaded = loadPipeline(nodes, { tab });
+  if (!loaded.problems.empty) {
+    // The importer speaks of a tab chosen by --tab; here the tab is the one the exporter sits on.
+    const items = loaded.problems.items.map((p) =>
+      p.nodeId === '' && p.label === tab && /no tab with this id or label/.test(p.message)
+        ? { nodeId: exporter.id, label, message: `its tab '${oneLine(tabLabel, 60)}' holds no opea- pipeline (a pipeline belongs to the tab of its http in node, else of its first stage)`, fix: `move this node to the pipeline's tab${/choose one of/.test(p.fix) ? ` (${p.fix.replace(/^choose one of /, 'one of ')})` : ''}` }
+        : p,
+    );
+    return { bundle: null, name: '', settings, problems: items };
+  }
+  const name = settings.name ?? defaultCrName(loaded.pipeline.graph.name);
+  if (!name) {
+    problems.add(exporter.id, label, `the tab label '${oneLine(tabLabel, 60)}' has no Kubernetes form to name the export`, 'set the export name (lowercase letters, digits and dashes)');
+    return { bundle: null, name: '', settings, problems: problems.items };
+  }
+  const bundle = exportPipeline(loaded.pipeline, settings.targets, { name, namespace: settings.namespace, platform: settings.platform, gmcFlavor: settings.gmcFlavor }, problems);
+  if (!bundle || !problems.empty) return { bundle: null, name, settings, problems: problems.items };
+  return { bundle, name, settings, problems: [] };
+}

@@ -1,0 +1,153 @@
+/**
+ * opea-exporter: exports the pipeline of its tab as the GMC GMConnector, the docker compose project
+ * and/or the Ansible bundle.
+ *
+ * - The editor's button POSTs the tab as the editor holds it (undeployed edits included, no
+ *   credentials) to `POST <httpAdminRoot>/opea-exporter/:id/export`, guarded by the permission
+ *   `opea-exporter.write`. The answer is the zip (download; a header names the folder when one was
+ *   written too), or JSON saying where the folder was written, or 400 with `{problems: [{nodeId, label, message, fix}]}`.
+ * - An input message exports the tab as deployed: the bundle `{path: text}` on msg.payload, and the
+ *   folder written when the node says so.
+ *
+ * The request body is parsed by Node-RED's admin API before this route sees it, with the limit of
+ * the `apiMaxLength` setting (default 5 MB), the same limit a Deploy has: the button sends a subset
+ * of what Deploy sends (the tab, the tabs it links to, the dataprep nodes and the config nodes they
+ * use), so any flow that deploys fits. A larger body is refused with 413 before the route runs.
+ */
+import path from 'node:path';
+import { formatProblem, Problem } from '../../core/problems';
+import { Bundle, writeBundle } from '../../exporters/bundle';
+import { ConfinedPathError, confinedFolder } from '../../exporters/confined-path';
+import { zipBundle } from '../../exporters/zip';
+import { NodeConfig, Red, RedNode } from '../shared/red';
+import { EXPORTER_TYPE, exportFromFlow, labelOf, readExporterSettings } from './export-job';
+
+/** The slice of Express that the route uses (Express 4 in Node-RED 4, 5 in Node-RED 5). */
+interface Request {
+  params: Record<string, string>;
+  body?: unknown;
+}
+interface Response {
+  status(code: number): Response;
+  json(body: unknown): void;
+  set(field: string, value: string): Response;
+  send(body: Buffer): void;
+}
+type Handler = (req: Request, res: Response, next: (err?: unknown) => void) => void;
+
+/** What this node needs of RED beyond the shared part: the admin app, its permissions, the deployed flow. */
+type ExporterRed = Red & {
+  httpAdmin: { post(route: string, ...handlers: Handler[]): void };
+  auth: { needsPermission(permission: string): Handler };
+  nodes: Red['nodes'] & { eachNode(cb: (node: NodeConfig) => void): void };
+  log?: { error(message: string): void };
+};
+
+export const EXPORT_ROUTE = '/opea-exporter/:id/export';
+export const EXPORT_PERMISSION = 'opea-exporter.write';
+
+class ExportProblems extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+/** Writes the bundle into the node's folder under the user directory; returns that folder. */
+function writeFolder(RED: ExporterRed, exporter: NodeConfig, folder: string, bundle: Bundle): { folder: string; files: string[] } {
+  const userDir = RED.settings.userDir;
+  if (typeof userDir !== 'string' || userDir === '') {
+    throw new ExportProblems([{ nodeId: exporter.id, label: labelOf(exporter), message: 'Node-RED has no user directory to write the folder in', fix: 'untick "write a folder", or start Node-RED with a user directory' }]);
+  }
+  let dir: string;
+  try {
+    dir = confinedFolder(userDir, folder);
+  } catch (err) {
+    if (err instanceof ConfinedPathError) throw new ExportProblems([{ nodeId: exporter.id, label: labelOf(exporter), message: err.message, fix: err.fix }]);
+    throw err;
+  }
+  const files = writeBundle(dir, bundle).map((f) => path.relative(dir, f).split(path.sep).join('/'));
+  return { folder: dir, files };
+}
+
+/** The deployed flows as flow JSON (tabs, nodes, config nodes; Node-RED keeps credentials apart). */
+function deployedFlow(RED: ExporterRed): NodeConfig[] {
+  const nodes: NodeConfig[] = [];
+  RED.nodes.eachNode((n) => nodes.push(n));
+  return nodes;
+}
+
+function problemsError(node: { id: string; name?: string; type: string }, problems: Problem[]): Error {
+  const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
+  return new Error(`${labelOf(node)} (${node.id}): the pipeline was not exported, ${count}, nothing written:\n${problems.map(formatProblem).join('\n')}`);
+}
+
+module.exports = function register(RED: ExporterRed): void {
+  function OpeaExporter(this: RedNode, config: NodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const { settings, problems } = readExporterSettings(config);
+    if (problems.length > 0) node.status({ fill: 'red', shape: 'ring', text: `invalid: ${problems[0].message}`.slice(0, 60) });
+
+    node.on('input', (msg, send, done) => {
+      if (problems.length > 0) return done(problemsError(node, problems));
+      try {
+        const result = exportFromFlow(deployedFlow(RED), node.id);
+        if (!result.bundle) {
+          node.status({ fill: 'red', shape: 'ring', text: `${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}` });
+          return done(problemsError(node, result.problems));
+        }
+        const count = Object.keys(result.bundle).length;
+        let where = '';
+        if (settings.toFolder) {
+          const written = writeFolder(RED, config, settings.folder, result.bundle);
+          msg.folder = written.folder;
+          where = ` → ${settings.folder}`;
+        }
+        msg.payload = result.bundle;
+        node.status({ fill: 'green', shape: 'dot', text: `${count} file${count === 1 ? '' : 's'}${where}`.slice(0, 60) });
+        send(msg);
+        done();
+      } catch (err) {
+        const problemList = err instanceof ExportProblems ? err.problems : undefined;
+        node.status({ fill: 'red', shape: 'ring', text: problemList ? problemList[0].message.slice(0, 60) : 'export failed' });
+        done(problemList ? problemsError(node, problemList) : new Error(`${labelOf(node)} (${node.id}): the export failed: ${(err as Error).message}`));
+      }
+    });
+
+    node.on('close', (_removed, closed) => {
+      node.status({});
+      closed();
+    });
+  }
+  RED.nodes.registerType(EXPORTER_TYPE, OpeaExporter);
+
+  RED.httpAdmin.post(EXPORT_ROUTE, RED.auth.needsPermission(EXPORT_PERMISSION), (req, res) => {
+    const id = String(req.params.id ?? '');
+    const answerProblems = (problems: Problem[]) => res.status(400).json({ problems });
+    try {
+      const body = req.body;
+      const flow = Array.isArray(body) ? body : body && typeof body === 'object' && Array.isArray((body as { flows?: unknown }).flows) ? (body as { flows: unknown[] }).flows : null;
+      if (!flow) {
+        return answerProblems([{ nodeId: id, label: id, message: 'the request body is not flow JSON', fix: 'POST the tab\'s nodes as a JSON array (Content-Type: application/json), as the node\'s button does' }]);
+      }
+      const result = exportFromFlow(flow, id);
+      if (!result.bundle || !result.settings) return answerProblems(result.problems);
+      const exporter = flow.find((n) => (n as NodeConfig)?.id === id) as NodeConfig;
+      const { download, toFolder, folder } = result.settings;
+      if (!download && !toFolder) {
+        return answerProblems([{ nodeId: id, label: labelOf(exporter), message: 'the button has nowhere to deliver the export', fix: 'tick Download (a zip) and/or Write (a folder) under Deliver; input messages get the bundle on msg.payload either way' }]);
+      }
+      const written = toFolder ? writeFolder(RED, exporter, folder, result.bundle) : undefined;
+      if (!download && written) {
+        return res.status(200).json({ name: result.name, folder: written.folder, relative: folder, files: written.files });
+      }
+      res.status(200).set('Content-Type', 'application/zip').set('Content-Disposition', `attachment; filename="${result.name}.zip"`);
+      if (written) res.set('X-OPEA-Export-Folder', encodeURIComponent(written.folder));
+      return res.send(zipBundle(result.bundle));
+    } catch (err) {
+      if (err instanceof ExportProblems) return answerProblems(err.problems);
+      RED.log?.error(`opea-exporter ${id}: export failed: ${(err as Error).stack ?? String(err)}`);
+      return res.status(500).json({ error: `the export failed: ${(err as Error).message}` });
+    }
+  });
+};
