@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import yaml from 'js-yaml';
 import { toNodeRedFlow } from '../core/importers';
 import { DeployError, deployGmConnector } from '../core/k8s/deploy';
 import { HF_TOKEN_SECRET } from '../core/k8s/names';
@@ -17,6 +16,7 @@ import { PLATFORMS, Platform } from '../core/model';
 import { loadPipeline } from '../core/pipeline';
 import { formatProblem, ProblemList } from '../core/problems';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor } from '../exporters';
+import { connectorOf } from '../exporters/gmc';
 
 export const DEPLOY_USAGE = `  opea-flow deploy FLOW [--tab TAB] [--name NAME] [--namespace NS] [--platform xeon|gaudi|nvidia]
                    [--gmc-flavor upstream|enterprise] [--kubeconfig FILE] [--context CTX] [--dry-run]
@@ -51,9 +51,9 @@ function buildConnector(file: string, values: Record<string, string | boolean | 
   const gmcFlavor = (values['gmc-flavor'] ?? 'upstream') as GmcFlavor;
   const bundle = exportPipeline(pipeline, ['gmc'], { name: values.name as string | undefined, namespace: values.namespace as string | undefined, platform, gmcFlavor }, problems);
   if (!bundle) return { problems };
-  const crFile = Object.keys(bundle).find((p) => p.startsWith('gmc/') && p.endsWith('.yaml'));
-  if (!crFile) throw new Error('the GMC exporter wrote no gmc/<name>.yaml');
-  return { connector: yaml.load(bundle[crFile]) as Record<string, unknown>, problems };
+  const connector = connectorOf(bundle);
+  if (!connector) throw new Error('the GMC exporter wrote no gmc/<name>.yaml');
+  return { connector, problems };
 }
 
 export async function deployCommand(argv: string[], usage: string): Promise<number> {

@@ -371,6 +371,12 @@ export function assertAccepted(cr: Record<string, unknown>, flavor: GmcFlavor): 
   }
 }
 
+/** The GMConnector of a bundle, read back from its gmc/<name>.yaml: what is applied is the very file exported. */
+export function connectorOf(bundle: Bundle): Record<string, unknown> | undefined {
+  const file = Object.keys(bundle).find((p) => p.startsWith('gmc/') && p.endsWith('.yaml'));
+  return file === undefined ? undefined : (yaml.load(bundle[file]) as Record<string, unknown>);
+}
+
 export function gmcBundle(cr: Record<string, unknown>, flavor: GmcFlavor = 'upstream'): Bundle {
   assertAccepted(cr, flavor);
   const name = (cr.metadata as { name: string }).name;

@@ -44,7 +44,21 @@ export interface ExporterSettings {
   toFolder: boolean;
   /** Relative to the Node-RED user directory. */
   folder: string;
+  /** Apply the GMConnector to a Kubernetes cluster where GMC runs (the deployed node does it). */
+  apply: ApplySettings | null;
 }
+
+export interface ApplySettings {
+  /** kubeconfig file; '': KUBECONFIG, ~/.kube/config, else in-cluster. */
+  kubeconfig: string;
+  /** '': the kubeconfig's current context. */
+  context: string;
+  dryRun: boolean;
+  /** Seconds to wait for GMC to report every deployment ready; 0: not at all. */
+  waitS: number;
+}
+
+const MAX_WAIT_S = 86_400;
 
 type RawNode = Record<string, unknown> & { id: string; type: string };
 
@@ -116,6 +130,14 @@ export function readExporterSettings(config: RawNode): { settings: ExporterSetti
     if (problem) fail(problem.message, problem.fix);
   }
 
+  let apply: ApplySettings | null = null;
+  if (flag('apply', false)) {
+    const wait = config.wait === undefined || config.wait === '' ? 600 : Number(config.wait);
+    if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_S) fail(`the wait '${oneLine(String(config.wait), 20)}' is not a whole number of seconds from 0 to ${MAX_WAIT_S}`, 'give the seconds to wait for GMC to report the pipeline ready (0: do not wait)');
+    if (!targets.includes('gmc')) fail('applying sends the GMConnector, but GMC is not among the targets', 'tick GMC, or untick Apply');
+    apply = { kubeconfig: text(config.kubeconfig), context: text(config.context), dryRun: flag('dryRun', false), waitS: wait };
+  }
+
   const settings: ExporterSettings = {
     targets,
     name: name === '' ? undefined : name,
@@ -126,6 +148,7 @@ export function readExporterSettings(config: RawNode): { settings: ExporterSetti
     download,
     toFolder,
     folder,
+    apply,
   };
   return { settings, problems: problems.items };
 }

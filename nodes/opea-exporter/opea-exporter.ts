@@ -8,6 +8,10 @@
  *   written too), or JSON saying where the folder was written, or 400 with `{problems: [{nodeId, label, message, fix}]}`.
  * - An input message exports the tab as deployed: the bundle `{path: text}` on msg.payload, and the
  *   folder written when the node says so.
+ * - Apply (optional) sends the GMConnector to a cluster where GMC runs and waits until it is ready:
+ *   after an input message, msg.deploy carries the result; after the button, the deployed node
+ *   applies in the background (its kubeconfig, its HF token credential), shows progress in its
+ *   status, and sends {topic: "apply", deploy} when done.
  *
  * The request body is parsed by Node-RED's admin API before this route sees it, with the limit of
  * the `apiMaxLength` setting (default 5 MB), the same limit a Deploy has: the button sends a subset
@@ -18,9 +22,12 @@ import path from 'node:path';
 import { formatProblem, Problem } from '../../core/problems';
 import { Bundle, writeBundle } from '../../exporters/bundle';
 import { ConfinedPathError, confinedFolder } from '../../exporters/confined-path';
+import { connectorOf } from '../../exporters/gmc';
 import { zipBundle } from '../../exporters/zip';
-import { NodeConfig, Red, RedNode } from '../shared/red';
-import { EXPORTER_TYPE, exportFromFlow, labelOf, readExporterSettings } from './export-job';
+import { DeployError, DeployResult, deployGmConnector } from '../../core/k8s/deploy';
+import { Msg, NodeConfig, Red, RedNode } from '../shared/red';
+import { shortStatus } from '../shared/service-node';
+import { ApplySettings, EXPORTER_TYPE, exportFromFlow, labelOf, readExporterSettings } from './export-job';
 
 /** The slice of Express that the route uses (Express 4 in Node-RED 4, 5 in Node-RED 5). */
 interface Request {
@@ -76,6 +83,17 @@ function deployedFlow(RED: ExporterRed): NodeConfig[] {
   return nodes;
 }
 
+/** A deployed exporter, as the button's route reaches it to apply in the background. */
+interface ExporterNode extends RedNode {
+  applyInBackground(bundle: Bundle, apply: ApplySettings): void;
+}
+
+function readyText(result: DeployResult): string {
+  if (result.dryRun) return 'dry run passed';
+  if (!result.ready) return `applied${result.status ? ` · ${result.status}` : ''}`;
+  return `ready${result.accessUrl ? ` · ${result.accessUrl}` : ''}`;
+}
+
 function problemsError(node: { id: string; name?: string; type: string }, problems: Problem[]): Error {
   const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
   return new Error(`${labelOf(node)} (${node.id}): the pipeline was not exported, ${count}, nothing written:\n${problems.map(formatProblem).join('\n')}`);
@@ -87,6 +105,43 @@ module.exports = function register(RED: ExporterRed): void {
     const node = this;
     const { settings, problems } = readExporterSettings(config);
     if (problems.length > 0) node.status({ fill: 'red', shape: 'ring', text: `invalid: ${problems[0].message}`.slice(0, 60) });
+    let applying: AbortController | undefined;
+
+    /** Applies the bundle's GMConnector with this node's kubeconfig and HF token; progress in the status. */
+    async function apply(bundle: Bundle, how: ApplySettings): Promise<DeployResult> {
+      const connector = connectorOf(bundle);
+      if (!connector) throw new Error('the bundle holds no GMConnector to apply: tick the GMC target');
+      if (applying) throw new Error('an apply is still running: wait for it to end');
+      const stop = new AbortController();
+      applying = stop;
+      try {
+        const result = await deployGmConnector({
+          connector,
+          kubeconfig: how.kubeconfig === '' ? undefined : path.resolve(RED.settings.userDir ?? process.cwd(), how.kubeconfig),
+          context: how.context === '' ? undefined : how.context,
+          dryRun: how.dryRun,
+          timeoutMs: how.waitS * 1000,
+          hfToken: node.credentials?.hfToken || undefined,
+          signal: stop.signal,
+          onProgress: (p) => node.status({ fill: 'blue', shape: 'dot', text: shortStatus(p.text) }),
+        });
+        node.status({ fill: result.ready || result.dryRun ? 'green' : 'yellow', shape: 'dot', text: shortStatus(readyText(result)) });
+        return result;
+      } catch (err) {
+        if (!stop.signal.aborted) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`apply failed: ${(err as Error).message}`) });
+        throw new Error(`${labelOf(node)} (${node.id}): the apply failed${err instanceof DeployError ? ` (${err.kind})` : ''}: ${(err as Error).message}`);
+      } finally {
+        applying = undefined;
+      }
+    }
+
+    (node as ExporterNode).applyInBackground = (bundle, how) => {
+      const msg: Msg = { topic: 'apply' };
+      apply(bundle, how).then(
+        (result) => node.send({ ...msg, payload: bundle, deploy: result }),
+        (err: Error) => node.error(err, msg),
+      );
+    };
 
     node.on('input', (msg, send, done) => {
       if (problems.length > 0) return done(problemsError(node, problems));
@@ -105,8 +160,19 @@ module.exports = function register(RED: ExporterRed): void {
         }
         msg.payload = result.bundle;
         node.status({ fill: 'green', shape: 'dot', text: `${count} file${count === 1 ? '' : 's'}${where}`.slice(0, 60) });
-        send(msg);
-        done();
+        if (!settings.apply) {
+          send(msg);
+          return done();
+        }
+        const bundle = result.bundle;
+        apply(bundle, settings.apply).then(
+          (deployed) => {
+            msg.deploy = deployed;
+            send(msg);
+            done();
+          },
+          (err: Error) => done(err),
+        );
       } catch (err) {
         const problemList = err instanceof ExportProblems ? err.problems : undefined;
         node.status({ fill: 'red', shape: 'ring', text: problemList ? problemList[0].message.slice(0, 60) : 'export failed' });
@@ -115,11 +181,12 @@ module.exports = function register(RED: ExporterRed): void {
     });
 
     node.on('close', (_removed, closed) => {
+      applying?.abort();
       node.status({});
       closed();
     });
   }
-  RED.nodes.registerType(EXPORTER_TYPE, OpeaExporter);
+  RED.nodes.registerType(EXPORTER_TYPE, OpeaExporter, { credentials: { hfToken: { type: 'password' } } });
 
   RED.httpAdmin.post(EXPORT_ROUTE, RED.auth.needsPermission(EXPORT_PERMISSION), (req, res) => {
     const id = String(req.params.id ?? '');
@@ -133,16 +200,22 @@ module.exports = function register(RED: ExporterRed): void {
       const result = exportFromFlow(flow, id);
       if (!result.bundle || !result.settings) return answerProblems(result.problems);
       const exporter = flow.find((n) => (n as NodeConfig)?.id === id) as NodeConfig;
-      const { download, toFolder, folder } = result.settings;
-      if (!download && !toFolder) {
-        return answerProblems([{ nodeId: id, label: labelOf(exporter), message: 'the button has nowhere to deliver the export', fix: 'tick Download (a zip) and/or Write (a folder) under Deliver; input messages get the bundle on msg.payload either way' }]);
+      const { download, toFolder, folder, apply } = result.settings;
+      if (!download && !toFolder && !apply) {
+        return answerProblems([{ nodeId: id, label: labelOf(exporter), message: 'the button has nowhere to deliver the export', fix: 'tick Download (a zip), Write (a folder) and/or Apply under Deliver; input messages get the bundle on msg.payload either way' }]);
+      }
+      const deployed = apply ? (RED.nodes.getNode(id) as ExporterNode | null) : null;
+      if (apply && !deployed?.applyInBackground) {
+        return answerProblems([{ nodeId: id, label: labelOf(exporter), message: 'Apply runs in the deployed node (which holds the HF token credential), and this node is not deployed yet', fix: 'deploy the flow, then press the button again' }]);
       }
       const written = toFolder ? writeFolder(RED, exporter, folder, result.bundle) : undefined;
-      if (!download && written) {
-        return res.status(200).json({ name: result.name, folder: written.folder, relative: folder, files: written.files });
+      if (apply && deployed) deployed.applyInBackground(result.bundle, apply);
+      if (!download) {
+        return res.status(200).json({ name: result.name, ...(written ? { folder: written.folder, relative: folder, files: written.files } : {}), ...(apply ? { apply: 'started' } : {}) });
       }
       res.status(200).set('Content-Type', 'application/zip').set('Content-Disposition', `attachment; filename="${result.name}.zip"`);
       if (written) res.set('X-OPEA-Export-Folder', encodeURIComponent(written.folder));
+      if (apply) res.set('X-OPEA-Apply', 'started');
       return res.send(zipBundle(result.bundle));
     } catch (err) {
       if (err instanceof ExportProblems) return answerProblems(err.problems);

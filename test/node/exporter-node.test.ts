@@ -7,6 +7,8 @@ import { loadPipeline } from '../../core/pipeline';
 import { ProblemList } from '../../core/problems';
 import { exportPipeline, Target, TARGETS } from '../../exporters';
 import { exampleFlow } from '../support/reference';
+import yaml from 'js-yaml';
+import { FakeKubeApi, writeKubeconfig } from '../support/fake-kube-api';
 import { helper, nextError, nextMessage, onEachRuntime, packNodes, TestNode } from '../support/runtimes';
 
 const QUERY_TAB = 'c0a1e5f0a0000001';
@@ -229,14 +231,14 @@ onEachRuntime('opea-exporter node', (userDir) => {
       assert.match(problem.fix, /move this node to the pipeline's tab/);
     });
 
-    it('refuses a button export with nowhere to deliver it (neither download nor folder)', async () => {
+    it('refuses a button export with nowhere to deliver it (no download, folder or apply)', async () => {
       await helper.load(nodes, [{ id: QUERY_TAB, type: 'tab' }]);
       const res = await post('exp', chatqna({ download: false, toFolder: false }));
       assert.equal(res.status, 400);
       const [problem] = res.json().problems;
       assert.equal(problem.nodeId, 'exp');
       assert.match(problem.message, /nowhere to deliver/);
-      assert.match(problem.fix, /tick Download \(a zip\) and\/or Write \(a folder\) under Deliver/);
+      assert.match(problem.fix, /tick Download \(a zip\), Write \(a folder\) and\/or Apply under Deliver/);
     });
 
     it('validates the request: the node must be in the posted flow and be an opea-exporter; the body must be flow JSON', async () => {
@@ -346,5 +348,89 @@ onEachRuntime('opea-exporter node', (userDir) => {
     });
     assert.deepEqual(asked, ['opea-exporter.write']);
     assert.deepEqual(posted, ['/opea-exporter/:id/export 2']);
+  });
+});
+
+onEachRuntime('opea-exporter apply (fake Kubernetes API)', (userDir) => {
+  const TOKEN = 'apply-test-token';
+  const HF = 'hf_ApplyTestSecret123';
+  const ACCESS = 'http://router-service.chatqna.svc.cluster.local:8080';
+  let api: FakeKubeApi;
+  beforeEach(async () => {
+    api = await FakeKubeApi.start({
+      token: TOKEN,
+      timeline: [
+        { afterMs: 50, status: { status: '0/0/9' } },
+        { afterMs: 200, status: { status: '9/0/9', accessUrl: ACCESS } },
+      ],
+    });
+    writeKubeconfig(path.join(userDir(), 'kube.yaml'), api.url, TOKEN);
+  });
+  afterEach(async () => {
+    await api.close();
+  });
+
+  const applying = (extra: Record<string, unknown> = {}) => chatqna({ apply: true, kubeconfig: 'kube.yaml', wait: 20, ...extra });
+
+  it('after an input message: applies the exported GMConnector, waits for GMC to report it ready and puts the result on msg.deploy', async () => {
+    await helper.load(nodes, applying(), { exp: { hfToken: HF } });
+    const out = nextMessage(helper.getNode('out'), 20_000);
+    helper.getNode('exp').receive({ payload: 'go' });
+    const msg = await out;
+    assert.equal(msg.deploy.ready, true);
+    assert.equal(msg.deploy.accessUrl, ACCESS);
+    assert.deepEqual(msg.deploy.created, { namespace: true, secret: true });
+    const stored = api.gmconnectors.get('chatqna/chatqna')?.object as { spec: unknown };
+    assert.deepEqual(stored.spec, (yaml.load(msg.payload['gmc/chatqna.yaml']) as { spec: unknown }).spec);
+    const applied = api.requests.find((r) => r.method === 'PATCH');
+    assert.equal(applied?.contentType, 'application/apply-patch+yaml');
+    assert.equal(applied?.query.get('fieldManager'), 'node-red-contrib-opea');
+    assert.equal(Buffer.from(String((api.secrets.get('chatqna/hf-token')?.data as Record<string, string>).HF_TOKEN), 'base64').toString(), HF);
+    assert.match(lastStatus(helper.getNode('exp')).text ?? '', /^ready · http:\/\/router-service/);
+  });
+
+  it('from the button: answers the zip at once, applies in the deployed node, and sends {topic: "apply", deploy} when ready', async () => {
+    const flow = applying({ dryRun: false });
+    await helper.load(nodes, flow);
+    const out = nextMessage(helper.getNode('out'), 20_000);
+    const answer = await post('exp', flow);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['x-opea-apply'], 'started');
+    const msg = await out;
+    assert.equal(msg.topic, 'apply');
+    assert.equal(msg.deploy.accessUrl, ACCESS);
+    assert.ok(msg.payload['gmc/chatqna.yaml']);
+  });
+
+  it('a dry run changes nothing in the cluster', async () => {
+    await helper.load(nodes, applying({ dryRun: true }));
+    const out = nextMessage(helper.getNode('out'), 20_000);
+    helper.getNode('exp').receive({ payload: 'go' });
+    const msg = await out;
+    assert.equal(msg.deploy.dryRun, true);
+    assert.equal(api.gmconnectors.size, 0);
+    assert.equal(api.namespaces.has('chatqna'), false);
+  });
+
+  it('ends the message with an error naming the node and what to do when GMC is not installed', async () => {
+    await api.close();
+    api = await FakeKubeApi.start({ token: TOKEN, crdInstalled: false });
+    writeKubeconfig(path.join(userDir(), 'kube.yaml'), api.url, TOKEN);
+    await helper.load(nodes, applying());
+    const error = nextError(helper.getNode('exp'), 20_000);
+    helper.getNode('exp').receive({ payload: 'go' });
+    assert.match(await error, /^export chatqna \(exp\): the apply failed \(not-installed\): .*GMC is not installed/);
+  });
+
+  it('refuses Apply without the GMC target, and the button\'s apply when the node is not deployed', async () => {
+    await helper.load(nodes, chatqna({ apply: true, targets: ['compose'] }));
+    const error = nextError(helper.getNode('exp'));
+    helper.getNode('exp').receive({ payload: 'go' });
+    assert.match(await error, /applying sends the GMConnector, but GMC is not among the targets — tick GMC, or untick Apply/);
+    await helper.unload();
+    await helper.load(nodes, chatqna().filter((n) => n.id !== 'exp'));
+    const refused = await post('exp', applying());
+    assert.equal(refused.status, 400);
+    assert.match(refused.json().problems[0].message, /this node is not deployed yet/);
   });
 });

@@ -23,6 +23,7 @@
  *   path), a status timeline applied to the CR after it is first created, a bounded request count
  *   (429 past it) and close(), which ends watches and sockets.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import yaml from 'js-yaml';
@@ -501,4 +502,16 @@ export class FakeKubeApi {
       this.watchers.delete(w);
     });
   }
+}
+
+/**
+ * A kubeconfig for the fake server. It is plain http, which @kubernetes/client-node accepts only when
+ * the cluster sets insecure-skip-tls-verify.
+ */
+export function writeKubeconfig(file: string, server: string, token: string): string {
+  fs.writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${server}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: ${token}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`,
+  );
+  return file;
 }

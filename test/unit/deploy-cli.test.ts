@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FakeKubeApi, FakeKubeOptions } from '../support/fake-kube-api';
+import { FakeKubeApi, FakeKubeOptions, writeKubeconfig } from '../support/fake-kube-api';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'opea-flow.js');
@@ -27,11 +27,7 @@ describe('opea-flow deploy', function () {
   async function fake(options: FakeKubeOptions = {}): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
     const api = await FakeKubeApi.start({ token: TOKEN, ...options });
     servers.push(api);
-    const kubeconfig = path.join(dir, `kubeconfig-${servers.length}`);
-    fs.writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${api.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: ${TOKEN}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n`,
-    );
+    const kubeconfig = writeKubeconfig(path.join(dir, `kubeconfig-${servers.length}`), api.url, TOKEN);
     return { api, kubeconfig };
   }
 
