@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { SseParser } from '../clients/sse';
 import { decodePythonBytes } from '../clients/llm';
 import { isObject } from '../clients/wire';
-import { ConnectionPool, ResponseHandler } from './http1';
+import { Carrier, ConnectionPool, ResponseHandler, ResponseHead } from './http1';
 
 /**
  * openai: `/v1/chat/completions` (streams with `stream_options.include_usage`, ends with `[DONE]`);
@@ -117,32 +117,73 @@ class Failure extends Error {
   }
 }
 
-function classify(err: unknown, timeoutMs: number): Failure {
+function classify(err: unknown): Failure {
   if (err instanceof Failure) return err;
   const code = (err as { code?: string }).code;
-  if (code === 'BENCH_TIMEOUT') return new Failure('timeout', `no complete answer within ${timeoutMs} ms`);
-  if (code === 'ABORT_ERR' || (err as Error).name === 'AbortError') return new Failure('aborted', 'the run was stopped');
   if (code === 'ECONNREFUSED') return new Failure('refused', 'connection refused');
   return new Failure('network', `request failed (${code ?? (err as Error).message})`);
 }
 
-/** The requests in flight of a run, so that stopping the run aborts them all (cheaper than one AbortSignal listener per request). */
+/** What the requests in flight answer to: stopping the run, and their deadline passing. */
+interface Pending {
+  readonly deadline: number;
+  abort(): void;
+  timeOut(): void;
+}
+
+/**
+ * The requests in flight of a run: stopping the run aborts them all, and one timer, set for the
+ * earliest deadline, times them out (cheaper than a timer and an AbortSignal listener per request).
+ */
 export class InFlight {
-  private readonly cancels = new Set<() => void>();
+  private readonly pending = new Set<Pending>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
   private stopped = false;
+
   get aborted(): boolean {
     return this.stopped;
   }
-  add(cancel: () => void): void {
-    this.cancels.add(cancel);
+
+  add(request: Pending): void {
+    this.pending.add(request);
+    if (request.deadline < this.timerAt) this.arm(request.deadline);
   }
-  delete(cancel: () => void): void {
-    this.cancels.delete(cancel);
+
+  delete(request: Pending): void {
+    this.pending.delete(request);
+    if (this.pending.size === 0) this.disarm();
   }
+
   abortAll(): void {
     this.stopped = true;
-    for (const cancel of this.cancels) cancel();
-    this.cancels.clear();
+    this.disarm();
+    for (const request of this.pending) request.abort();
+    this.pending.clear();
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.sweep(), at - performance.now());
+  }
+
+  private disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** Times out the requests past their deadline and waits for the next one; a timer that fired early just waits again. */
+  private sweep(): void {
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const request of this.pending) {
+      if (request.deadline <= now) request.timeOut();
+      else next = Math.min(next, request.deadline);
+    }
+    if (next < Infinity) this.arm(next);
   }
 }
 
@@ -194,8 +235,8 @@ export function prepareRequest(target: Target, prompt: Prompt): PreparedRequest 
   return { target, payload, headers, url, bytes: Buffer.concat([Buffer.from(head, 'latin1'), payload]) };
 }
 
-/** Sends through node:https, reporting to the same handler as the lean client; returns the abort. */
-function sendThroughNode(prepared: PreparedRequest, agent: https.Agent, handler: ResponseHandler): () => void {
+/** Sends through node:https, reporting to the same handler as the lean client. */
+function sendThroughNode(prepared: PreparedRequest, agent: https.Agent, handler: ResponseHandler): Carrier {
   let headed = false;
   const request = https.request({ method: 'POST', hostname: hostOf(prepared.url), port: prepared.url.port || undefined, path: `${prepared.url.pathname}${prepared.url.search}`, headers: prepared.headers, agent });
   request.on('error', (err) => handler.error(err, headed));
@@ -208,102 +249,132 @@ function sendThroughNode(prepared: PreparedRequest, agent: https.Agent, handler:
     response.on('end', () => handler.end());
   });
   request.end(prepared.payload);
-  return () => request.destroy();
+  return { cancel: () => request.destroy() };
+}
+
+/**
+ * One request from sending to its outcome: the handler of its response and one of the requests in
+ * flight. One object per request, its methods on the prototype: closures per request cost more.
+ */
+class Attempt implements ResponseHandler, Pending {
+  readonly deadline: number;
+  private readonly times: number[] = [];
+  private text = '';
+  private usage: RequestOutcome['usage'];
+  private settled = false;
+  /** The response arrived whole: its connection stays usable even when the request failed (HTTP status, content). */
+  private complete = false;
+  private status = 0;
+  private sawDone = false;
+  private sse: SseParser | undefined;
+  /** The body of an answer that is not an event stream, copied (the lean client only lends its bytes). */
+  private readonly parts: Buffer[] = [];
+  private carrier: Carrier | undefined;
+
+  constructor(private readonly kind: TargetKind, private readonly options: SendOptions, private readonly started: number, private readonly resolve: (outcome: RequestOutcome) => void) {
+    this.deadline = started + options.timeoutMs;
+  }
+
+  send(prepared: PreparedRequest): void {
+    const { connections } = this.options;
+    this.carrier = connections.kind === 'lean' ? connections.pool.send(prepared.bytes, this) : sendThroughNode(prepared, connections.agent, this);
+  }
+
+  head(head: ResponseHead): void {
+    this.status = head.status;
+    if ((head.headers['content-type'] ?? '').includes('text/event-stream')) this.sse = new SseParser();
+  }
+
+  body(chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.status >= 400 || !this.sse) {
+      this.parts.push(Buffer.from(chunk));
+      return;
+    }
+    const at = performance.now();
+    try {
+      for (const data of this.sse.push(chunk)) this.event(data, at);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  end(): void {
+    this.complete = true;
+    if (this.settled) return;
+    const at = performance.now();
+    try {
+      if (this.status >= 400) throw httpFailure(this.status, this.bodyText());
+      if (this.sse) this.checkStreamEnd(this.sse);
+      else this.content(answerPiece(this.kind, this.bodyText()), at);
+      this.finish(undefined, at);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  error(err: Error & { code?: string }, afterHead: boolean): void {
+    if (err.code === 'HPE_INVALID') return this.fail(new Failure('malformed', `the response is not valid HTTP: ${err.message}`));
+    this.fail(afterHead ? new Failure('truncated', `the response broke off after ${this.times.length} content chunks (${err.code ?? err.message})`) : err);
+  }
+
+  abort(): void {
+    this.fail(new Failure('aborted', 'the run was stopped'));
+  }
+
+  timeOut(): void {
+    this.fail(new Failure('timeout', `no complete answer within ${this.options.timeoutMs} ms`));
+  }
+
+  private event(data: string, at: number): void {
+    if (this.sawDone && this.kind === 'openai') throw new Failure('malformed', 'events after [DONE]');
+    if (data.trim() === '[DONE]') this.sawDone = true;
+    else this.content(eventPiece(this.kind, data), at);
+  }
+
+  private checkStreamEnd(sse: SseParser): void {
+    if (sse.end().partial) throw new Failure('truncated', 'the stream ended in the middle of an event');
+    if (this.kind === 'openai' && !this.sawDone) throw new Failure('truncated', `the stream ended without data: [DONE] after ${this.times.length} content chunks`);
+  }
+
+  private content(piece: Piece, at: number): void {
+    if (piece.error !== undefined) throw new Failure('server error', `the server reported an error: ${piece.error}`);
+    if (piece.usage) this.usage = piece.usage;
+    if (piece.text === '') return;
+    this.times.push(at - this.started);
+    this.text += piece.text;
+  }
+
+  private bodyText(): string {
+    return (this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts)).toString('utf8');
+  }
+
+  private fail(err: unknown): void {
+    this.finish(classify(err), performance.now());
+  }
+
+  private finish(error: Failure | undefined, at: number): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.inflight.delete(this);
+    if (error && !this.complete) this.carrier?.cancel(this);
+    const { times: contentTimesMs, text, usage } = this;
+    const e2eMs = at - this.started;
+    this.resolve(error ? { ok: false, error: { kind: error.kind, message: error.message, status: error.status }, contentTimesMs, e2eMs, text, usage } : { ok: true, contentTimesMs, e2eMs, text, usage });
+  }
+}
+
+function httpFailure(status: number, body: string): Failure {
+  return new Failure('http', `HTTP ${status}${body.trim() ? `: ${body.replace(/\s+/g, ' ').trim().slice(0, 160)}` : ''}`, status);
 }
 
 export function sendRequest(prepared: PreparedRequest, options: SendOptions): Promise<RequestOutcome> {
-  const { target } = prepared;
-  const times: number[] = [];
-  let text = '';
-  let usage: RequestOutcome['usage'];
-  const content = (piece: Piece, at: number) => {
-    if (piece.error !== undefined) throw new Failure('server error', `the server reported an error: ${piece.error}`);
-    if (piece.usage) usage = piece.usage;
-    if (piece.text === '') return;
-    times.push(at - started);
-    text += piece.text;
-  };
-  let settled = false;
-  /** The response arrived whole: its connection stays usable even when the request failed (HTTP status, content). */
-  let complete = false;
-  let status = 0;
-  let done = false;
-  let parser: SseParser | undefined;
-  const parts: Buffer[] = [];
-  let resolveOutcome: (outcome: RequestOutcome) => void = () => undefined;
-  let abortTransport: () => void = () => undefined;
-
-  const finish = (error?: Failure) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    options.inflight.delete(onAbort);
-    const e2eMs = performance.now() - started;
-    if (error && !complete) abortTransport();
-    resolveOutcome(error ? { ok: false, error: { kind: error.kind, message: error.message, status: error.status }, contentTimesMs: times, e2eMs, text, usage } : { ok: true, contentTimesMs: times, e2eMs, text, usage });
-  };
-  const fail = (err: unknown) => finish(classify(err, options.timeoutMs));
-  const onAbort = () => fail(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
-
-  const handler: ResponseHandler = {
-    head(head) {
-      status = head.status;
-      if ((head.headers['content-type'] ?? '').includes('text/event-stream')) parser = new SseParser();
-    },
-    body(chunk) {
-      if (settled) return;
-      if (status >= 400 || !parser) {
-        parts.push(chunk);
-        return;
-      }
-      const at = performance.now();
-      try {
-        for (const data of parser.push(chunk)) {
-          if (done && target.kind === 'openai') throw new Failure('malformed', 'events after [DONE]');
-          if (data.trim() === '[DONE]') {
-            done = true;
-            continue;
-          }
-          content(eventPiece(target.kind, data), at);
-        }
-      } catch (err) {
-        fail(err);
-      }
-    },
-    end() {
-      complete = true;
-      if (settled) return;
-      try {
-        const body = Buffer.concat(parts).toString('utf8');
-        if (status >= 400) throw new Failure('http', `HTTP ${status}${body.trim() ? `: ${body.replace(/\s+/g, ' ').trim().slice(0, 160)}` : ''}`, status);
-        if (parser) {
-          if (parser.end().partial) throw new Failure('truncated', 'the stream ended in the middle of an event');
-          if (target.kind === 'openai' && !done) throw new Failure('truncated', `the stream ended without data: [DONE] after ${times.length} content chunks`);
-        } else {
-          content(answerPiece(target.kind, body), performance.now());
-        }
-        finish();
-      } catch (err) {
-        fail(err);
-      }
-    },
-    error(err, afterHead) {
-      if (err.code === 'HPE_INVALID') return fail(new Failure('malformed', `the response is not valid HTTP: ${err.message}`));
-      fail(afterHead ? new Failure('truncated', `the response broke off after ${times.length} content chunks (${err.code ?? err.message})`) : err);
-    },
-  };
-
-  const outcome = new Promise<RequestOutcome>((resolve) => (resolveOutcome = resolve));
-  const started = performance.now();
-  const timer = setTimeout(() => fail(Object.assign(new Error('timeout'), { code: 'BENCH_TIMEOUT' })), options.timeoutMs);
-  if (options.inflight.aborted) {
-    onAbort();
-    return outcome;
-  }
-  options.inflight.add(onAbort);
-  const { connections } = options;
-  abortTransport = connections.kind === 'lean' ? connections.pool.send(prepared.bytes, handler) : sendThroughNode(prepared, connections.agent, handler);
-  return outcome;
+  return new Promise((resolve) => {
+    const attempt = new Attempt(prepared.target.kind, options, performance.now(), resolve);
+    if (options.inflight.aborted) return attempt.abort();
+    options.inflight.add(attempt);
+    attempt.send(prepared);
+  });
 }
 
 function eventPiece(kind: TargetKind, data: string): Piece {

@@ -184,7 +184,8 @@ export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
   const concurrency = load.kind === 'closed' ? load.concurrency : load.maxConcurrency ?? 1;
   const startedAt = new Date().toISOString();
   const runStart = performance.now();
-  const send = (index: number): Promise<RequestOutcome> => sendRequest(prepared[index % prepared.length], { connections, timeoutMs: options.timeoutMs, inflight });
+  const sendOptions = { connections, timeoutMs: options.timeoutMs, inflight };
+  const send = (index: number): Promise<RequestOutcome> => sendRequest(prepared[index % prepared.length], sendOptions);
   const report = (phase: Progress['phase'], done: number, failed: number, total: number) =>
     options.onProgress?.({ phase, done, failed, total, elapsedMs: performance.now() - runStart });
 

@@ -1,23 +1,36 @@
 /**
  * npm run bench:loadgen — the benchmark's own load generator against autocannon, side by side, on the
- * same loopback server: plain HTTP POSTs answered at once with a tiny JSON (the scheduled server's
- * /plain), the same number of connections for the same time. The server runs in a child process so
- * both generators get the same server and keep a core of their own; rounds alternate which goes first.
- * Both run for a duration (autocannon with `amount` only stops on its next 1-second sample tick, which
- * would count idle time against it); req/s is each tool's completed requests ÷ its own run time.
+ * same loopback server: plain HTTP POSTs of the same JSON body, answered at once with a tiny JSON, over
+ * the same number of kept-alive connections (one request at a time on each: autocannon's pipelining 1)
+ * for the same time.
+ *
+ * Every process has a job of its own. The server is a child process: a bare node:http server (the
+ * scheduled test server keeps a record of every request, and hundreds of thousands of them would slow
+ * its later runs). Each measured run is a fresh client process that first warms its tool up with a
+ * 1-second run, so neither tool runs with the other's heap, compiled code or leftover timers. One
+ * uncounted run of each warms the server first. Runs alternate A B, B A, ...; req/s is each tool's
+ * completed requests ÷ its own run time (autocannon's 2xx ÷ its duration, ours the measured run's
+ * requests/s), and the ratio is of the medians.
  *
  * Environment: LOADGEN_SECONDS (default 3), LOADGEN_CONNECTIONS (default 16), LOADGEN_ROUNDS
- * (default 3). Exits 1 when ours reaches less than 0.9× autocannon's median req/s.
+ * (default 5). Exits 1 when ours reaches less than 0.9× autocannon's median req/s.
  */
-import { fork } from 'node:child_process';
+import { ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { LIMITS, runBenchmark } from '../../core/bench/runner';
-import { ScheduledSseServer } from '../support/scheduled-sse-server';
+import { median } from '../support/bench-math';
 
 const SECONDS = Number(process.env.LOADGEN_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.LOADGEN_CONNECTIONS ?? 16);
-const ROUNDS = Number(process.env.LOADGEN_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.LOADGEN_ROUNDS ?? 5);
+const WARMUP_SECONDS = 1;
 const MIN_RATIO = 0.9;
-const BODY = JSON.stringify({ text: 'hi' });
+const PROMPT = 'hi';
+const ANSWER = JSON.stringify({ text: 'ok' });
+
+type Tool = 'ours' | 'autocannon';
 
 interface AutocannonResult {
   duration: number;
@@ -25,22 +38,27 @@ interface AutocannonResult {
   non2xx: number;
   errors: number;
 }
+/** Loaded only in autocannon's own client processes. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
+const loadAutocannon = () => require('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
 
-async function serve(): Promise<void> {
-  const server = await ScheduledSseServer.start({ maxRequests: 100_000_000, lifetimeMs: 30 * 60_000 });
-  process.send?.(server.url);
-  process.on('disconnect', () => void server.close());
+function serve(): void {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER));
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(0, '127.0.0.1', () => process.send?.(`http://127.0.0.1:${(server.address() as AddressInfo).port}/plain`));
+  process.on('disconnect', () => process.exit(0));
 }
 
-async function ours(url: string): Promise<number> {
+async function ours(url: string, seconds: number): Promise<number> {
   const result = await runBenchmark({
     target: { url, kind: 'json', stream: false },
-    prompts: ['hi'],
+    prompts: [PROMPT],
     load: { kind: 'closed', concurrency: CONNECTIONS },
     requests: LIMITS.requests,
-    durationMs: SECONDS * 1000,
+    durationMs: seconds * 1000,
     warmup: 0,
     timeoutMs: 10_000,
     timeLimitMs: 10 * 60_000,
@@ -53,47 +71,75 @@ async function ours(url: string): Promise<number> {
   return result.metrics.throughput.requestsPerS;
 }
 
-async function theirs(url: string): Promise<number> {
-  const result = await autocannon({ url, method: 'POST', body: BODY, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration: SECONDS });
+async function theirs(url: string, seconds: number): Promise<number> {
+  const result = await loadAutocannon()({
+    url,
+    method: 'POST',
+    body: JSON.stringify({ text: PROMPT }),
+    headers: { 'content-type': 'application/json' },
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration: seconds,
+    timeout: 10,
+  });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`autocannon had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
   return result['2xx'] / result.duration;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** In a client process: a warm-up run, then the measured one, whose req/s goes to the parent. */
+async function measure(tool: Tool, url: string): Promise<void> {
+  const run = tool === 'ours' ? ours : theirs;
+  await run(url, WARMUP_SECONDS);
+  const rate = await run(url, SECONDS);
+  process.send?.(rate, () => process.exit(0));
+}
+
+function started(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(String(m)));
+    child.once('exit', (code) => reject(new Error(`a child process exited (${code}) before answering`)));
+  });
+}
+
+async function runInChild(tool: Tool, url: string): Promise<number> {
+  const child = fork(__filename, ['--measure', tool, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const rate = Number(await started(child));
+  // The next run starts when this process is gone, not while it winds down.
+  await once(child, 'exit');
+  return rate;
+}
 
 async function compare(): Promise<number> {
-  const child = fork(__filename, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(__filename, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
-    const base = await new Promise<string>((resolve, reject) => {
-      child.once('message', (m) => resolve(String(m)));
-      child.once('exit', (code) => reject(new Error(`the server exited (${code})`)));
-    });
-    const url = `${base}/plain`;
-    // Warms the server and both clients' code paths.
-    await theirs(url);
-    await ours(url);
-    const rates = { ours: [] as number[], autocannon: [] as number[] };
+    const url = await started(server);
+    // One run of each, not counted, warms the server: the first measured run would otherwise meet it cold.
+    for (const tool of ['autocannon', 'ours'] as const) await runInChild(tool, url);
+    const rates: Record<Tool, number[]> = { ours: [], autocannon: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      const order: ('ours' | 'autocannon')[] = round % 2 === 0 ? ['ours', 'autocannon'] : ['autocannon', 'ours'];
-      for (const who of order) rates[who].push(who === 'ours' ? await ours(url) : await theirs(url));
-      process.stdout.write(`round ${round + 1}: ours ${rates.ours[round].toFixed(0)} req/s, autocannon ${rates.autocannon[round].toFixed(0)} req/s\n`);
+      const order: Tool[] = round % 2 === 0 ? ['ours', 'autocannon'] : ['autocannon', 'ours'];
+      for (const tool of order) rates[tool].push(await runInChild(tool, url));
+      const [a, b] = [rates.ours[round], rates.autocannon[round]];
+      process.stdout.write(`round ${round + 1} (${order.join(' then ')}): ours ${a.toFixed(0)} req/s, autocannon ${b.toFixed(0)} req/s, ratio ${(a / b).toFixed(3)}\n`);
     }
-    const ratio = median(rates.ours) / median(rates.autocannon);
-    process.stdout.write(`${SECONDS} s per run, ${CONNECTIONS} connections, ${ROUNDS} rounds: median ours ${median(rates.ours).toFixed(0)} req/s, autocannon ${median(rates.autocannon).toFixed(0)} req/s, ratio ${ratio.toFixed(3)} (need ≥ ${MIN_RATIO})\n`);
-    return ratio >= MIN_RATIO ? 0 : 1;
+    const [a, b] = [median(rates.ours), median(rates.autocannon)];
+    const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
+    process.stdout.write(
+      `${SECONDS} s per run, ${CONNECTIONS} connections, ${ROUNDS} rounds: median ours ${a.toFixed(0)} req/s (${range(rates.ours)}), ` +
+        `autocannon ${b.toFixed(0)} req/s (${range(rates.autocannon)}), ratio ${(a / b).toFixed(3)} (need ≥ ${MIN_RATIO})\n`,
+    );
+    return a / b >= MIN_RATIO ? 0 : 1;
   } finally {
-    child.disconnect();
+    server.disconnect();
   }
 }
 
-if (process.argv.includes('--serve')) {
-  void serve();
-} else {
-  compare().then(
-    (code) => (process.exitCode = code),
-    (err: Error) => {
-      process.stderr.write(`bench:loadgen: ${err.stack ?? err.message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+const fail = (err: Error) => {
+  process.stderr.write(`bench:loadgen: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+};
+
+const measuring = process.argv.indexOf('--measure');
+if (process.argv.includes('--serve')) serve();
+else if (measuring !== -1) measure(process.argv[measuring + 1] as Tool, process.argv[measuring + 2]).catch(fail);
+else compare().then((code) => (process.exitCode = code), fail);

@@ -99,6 +99,20 @@ describe('bench client', () => {
     });
   }
 
+  it('times each request out at its own deadline, a later request with an earlier one included', async () => {
+    srv = await ScheduledSseServer.start();
+    const target = openai(`${srv.url}/hang`);
+    const connections = openConnections(target);
+    const shared = new InFlight();
+    const sentAt = performance.now();
+    const timed = (timeoutMs: number) => sendRequest(prepareRequest(target, 'hi'), { connections, timeoutMs, inflight: shared }).then((outcome) => ({ outcome, ms: performance.now() - sentAt }));
+    const [long, short] = await Promise.all([timed(400), timed(150)]);
+    closeConnections(connections);
+    assert.deepEqual([long.outcome.error?.kind, short.outcome.error?.kind], ['timeout', 'timeout']);
+    assert.ok(short.ms >= 150 && short.ms < 400, `the 150 ms request timed out after ${short.ms} ms`);
+    assert.ok(long.ms >= 400, `the 400 ms request timed out after ${long.ms} ms`);
+  });
+
   it('sorts a refused connection and an aborted request', async () => {
     srv = await ScheduledSseServer.start();
     const url = `${srv.url}/hang`;

@@ -9,7 +9,13 @@ function parseInPieces(bytes: Buffer, cut: number): { head: ResponseHead | null;
     end: () => (seen.ended = true),
     error: () => assert.fail('the parser reports errors by throwing'),
   });
-  for (let i = 0; i < bytes.length; i += cut) parser.push(bytes.subarray(i, i + cut));
+  // Each piece is lent, as the pool lends its read buffer: overwritten as soon as push returns.
+  const lent = Buffer.alloc(cut);
+  for (let i = 0; i < bytes.length; i += cut) {
+    const n = bytes.copy(lent, 0, i, i + cut);
+    parser.push(lent.subarray(0, n));
+    lent.fill('x');
+  }
   return { ...seen, parser };
 }
 
