@@ -4,37 +4,16 @@
  * child process, for each runtime.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exampleFlow } from '../support/reference';
+import { startAdminRuntime } from '../support/admin-runtime-process';
 import { RUNTIMES } from '../support/runtimes';
 
 const QUERY_TAB = 'c0a1e5f0a0000001';
-const SCRIPT = path.resolve(__dirname, '..', 'support', 'exporter-admin-runtime.js');
 
-function start(runtimePath: string, userDir: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, runtimePath, userDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`Node-RED did not start within 30 s: ${err}`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, port: (JSON.parse(line) as { port: number }).port });
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Node-RED exited (${code}): ${err}`));
-    });
-  });
-}
 
 for (const runtime of RUNTIMES) {
   describe(`opea-exporter admin route with adminAuth (Node-RED ${runtime.version}, real runtime)`, function () {
@@ -48,7 +27,7 @@ for (const runtime of RUNTIMES) {
 
     before(async () => {
       userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-auth-'));
-      const started = await start(runtime.path, userDir);
+      const started = await startAdminRuntime(runtime.path, userDir, 'auth', 30_000);
       child = started.child;
       url = `http://127.0.0.1:${started.port}/admin/opea-exporter/exp/export`;
     });

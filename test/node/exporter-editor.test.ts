@@ -5,7 +5,7 @@
  * selects the nodes they name. Skipped locally without Chromium; CI must have it.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,11 +13,11 @@ import { loadPipeline } from '../../core/pipeline';
 import { ProblemList } from '../../core/problems';
 import { exportPipeline, TARGETS } from '../../exporters';
 import { exampleFlow } from '../support/reference';
+import { startAdminRuntime } from '../support/admin-runtime-process';
 import { RUNTIMES } from '../support/runtimes';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
-const SCRIPT = path.resolve(__dirname, '..', 'support', 'exporter-admin-runtime.js');
 const QUERY_TAB = 'c0a1e5f0a0000001';
 const EMBEDDING = 'c0a1e5f0a0000003';
 const LLM = 'c0a1e5f0a0000006';
@@ -55,27 +55,6 @@ function unzip(file: string): Record<string, string> {
   return JSON.parse(execFileSync('python3', ['-c', script, file], { maxBuffer: 64 * 1024 * 1024 }).toString('utf8'));
 }
 
-function start(runtimePath: string, userDir: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, runtimePath, userDir, 'editor'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`Node-RED did not start within 60 s: ${err}`)), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, port: (JSON.parse(line) as { port: number }).port });
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Node-RED exited (${code}): ${err}`));
-    });
-  });
-}
 
 const BUTTON = 'g.red-ui-flow-node-group[id="exp"] .red-ui-flow-node-button-button';
 
@@ -95,7 +74,7 @@ for (const runtime of RUNTIMES) {
       }
       userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-editor-'));
       fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flowFile()));
-      const started = await start(runtime.path, userDir);
+      const started = await startAdminRuntime(runtime.path, userDir, 'editor', 60_000);
       child = started.child;
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { chromium } = require('playwright-core') as { chromium: { launch(o: object): Promise<Browser> } };
