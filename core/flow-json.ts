@@ -353,7 +353,12 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
   const members = new Set(groups.filter((g) => g.tab.id === tab.id).flatMap((g) => [...g.members]));
   // Dataprep nodes are side services, deployed beside the pipeline and never routed: those of the
   // tab, and those anywhere that write an index a retriever of this pipeline reads.
-  const indexOf = (n: RawNode) => (typeof n.indexName === 'string' && n.indexName !== '' ? n.indexName : DEFAULT_INDEX_NAME);
+  // An index is named by its name and, for the embedded store, by the opea-vectorstore that holds it:
+  // two embedded stores with an index of the same name are two indexes.
+  const indexOf = (n: RawNode) => {
+    const name = typeof n.indexName === 'string' && n.indexName !== '' ? n.indexName : DEFAULT_INDEX_NAME;
+    return n.backend === 'memory' ? `${name}\u0000${String(n.store ?? '')}` : name;
+  };
   const readIndexes = new Set([...members].map((id) => byId.get(id) as RawNode).filter((n) => n.type === 'opea-retriever').map(indexOf));
   for (const node of live) {
     if (node.type === 'opea-dataprep' && (node.z === tab.id || readIndexes.has(indexOf(node)))) members.add(node.id);

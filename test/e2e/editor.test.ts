@@ -131,6 +131,23 @@ describe('editor in Chromium (end to end)', function () {
     assert.deepEqual(ed.pageErrors, []);
   });
 
+  it("presses an exporter's button on the pipeline built in the browser: the offline backends cannot be deployed, so it lists them and selects them", async () => {
+    const ed = editor!;
+    const exporter = await ed.dragFromPalette('opea-exporter', 350, 320);
+    await ed.page.click(`g.red-ui-flow-node-group[id="${exporter}"] .red-ui-flow-node-button-button`);
+    const notice = ed.page.locator('.red-ui-notification', { hasText: /problems/ }).last();
+    await notice.waitFor({ timeout: 20_000 });
+    const text = await notice.innerText();
+    for (const id of [ids.rail, ids.embed, ids.retrieve, ids.rerank, ids.llm]) assert.ok(text.includes(id), `the notification names ${id}:\n${text}`);
+    assert.match(text, /runs only inside Node-RED/);
+    const selected = await ed.page.evaluate(() => (globalThis as any).RED.view.selection().nodes?.map((n: { id: string }) => n.id) ?? []);
+    assert.ok(selected.length > 0 && selected.every((id: string) => [ids.rail, ids.embed, ids.retrieve, ids.rerank, ids.llm].includes(id)), JSON.stringify(selected));
+    await ed.screenshot('export-problems');
+    // Revealing a problem may show another tab (the dataprep of the store the retriever reads).
+    await ed.showTab('Guarded RAG (built in the browser)');
+    assert.deepEqual(ed.pageErrors, []);
+  });
+
   // Node-RED's editor reserves the one-letter property names (a to z): config version 1 named this
   // field `k` and the editor dropped it. It is `searchK` since version 2.
   it("saves the retriever's K edited in its dialog", async () => {

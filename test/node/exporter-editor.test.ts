@@ -11,7 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadPipeline } from '../../core/pipeline';
 import { ProblemList } from '../../core/problems';
+import yaml from 'js-yaml';
 import { exportPipeline, TARGETS } from '../../exporters';
+import { checkComposeProject } from '../../exporters/compose/check';
+import { checkGmConnector } from '../../exporters/gmc/check';
 import { exampleFlow } from '../support/reference';
 import { startAdminRuntime } from '../support/admin-runtime-process';
 import { RUNTIMES } from '../support/runtimes';
@@ -112,8 +115,12 @@ for (const runtime of RUNTIMES) {
       const exportProblems = new ProblemList();
       const bundle = exportPipeline(pipeline, TARGETS, { platform: 'xeon' }, exportProblems);
       assert.ok(bundle);
-      assert.deepEqual(unzip(await download.path()), bundle);
-      assert.match(bundle['gmc/chatqna.yaml'], /Intel\/neural-chat-7b-v3-1/);
+      const files = unzip(await download.path());
+      assert.deepEqual(files, bundle);
+      assert.match(files['gmc/chatqna.yaml'], /Intel\/neural-chat-7b-v3-1/);
+      // The bundle validates: the GMConnector against GMC's CRD and admission rules, the compose project against the Compose Specification.
+      assert.deepEqual(checkGmConnector(yaml.load(files['gmc/chatqna.yaml'])), []);
+      assert.deepEqual(checkComposeProject(yaml.load(files['compose/compose.yaml'])), []);
       assert.deepEqual(pageErrors, []);
     });
 

@@ -94,6 +94,25 @@ describe('importing Node-RED flows', () => {
     assert.deepEqual(pipeline.graph.exits.map((x) => x.id), ['out']);
   });
 
+  it('takes the dataprep nodes that write the index its retriever reads, the embedded store counting as part of the index', () => {
+    const prep = (id: string, z: string, store: string) => ({ id, type: 'opea-dataprep', z, name: id, backend: 'memory', store, indexName: 'rag-redis', wires: [[]] });
+    const flow: Node[] = [
+      { id: 'q', type: 'tab', label: 'Query' },
+      { id: 'i1', type: 'tab', label: 'Ingest A' },
+      { id: 'i2', type: 'tab', label: 'Ingest B' },
+      { id: 'storeA', type: 'opea-vectorstore', folder: 'a' },
+      { id: 'storeB', type: 'opea-vectorstore', folder: 'b' },
+      { id: 'in', type: 'http in', z: 'q', url: '/q', method: 'post', wires: [['e']] },
+      { ...emb('e', 'q', ['r']), backend: 'hashing', model: '' },
+      { id: 'r', type: 'opea-retriever', z: 'q', backend: 'memory', store: 'storeA', indexName: 'rag-redis', wires: [['out']] },
+      { id: 'out', type: 'http response', z: 'q', wires: [] },
+      prep('prepA', 'i1', 'storeA'),
+      prep('prepB', 'i2', 'storeB'),
+    ];
+    const { graph } = loadPipeline(flow).pipeline;
+    assert.deepEqual(graph.components.filter((c) => c.kind === 'dataprep').map((c) => c.id), ['prepA']);
+  });
+
   it('reports an unmappable core node in the pipeline, but not one standing apart', () => {
     const flow: Node[] = [
       { id: 't', type: 'tab', label: 'T' },
