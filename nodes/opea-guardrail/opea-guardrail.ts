@@ -75,6 +75,7 @@ module.exports = function register(RED: Red): void {
     handleInput(node, 'guardrail', problems, async (msg, signal) => {
       const { report, payload } = await runRail(rail, msg.payload, signal);
       msg.guardrail = report;
+      msg.guardrails = [...(Array.isArray(msg.guardrails) ? msg.guardrails : []), report];
       msg.payload = payload;
       return { status: statusOf(report), metrics: { findings: report.findings.length, ...(report.tokens ? { tokens: report.tokens.count } : {}) }, second: report.verdict === 'blocked' };
     });

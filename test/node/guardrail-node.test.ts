@@ -195,4 +195,17 @@ onEachRuntime('opea-guardrail node', () => {
     assert.equal(srv.requests[0].aborted, true);
     assert.equal(sent, false);
   });
+  it('keeps the report of every rail a message passed in msg.guardrails, this one last', async () => {
+    await helper.load(nodes, [
+      { id: TAB, type: 'tab' },
+      { id: 'in-rail', type: 'opea-guardrail', z: TAB, name: 'input rail', backend: 'local', position: 'input', pii: 'redact', configVersion: 1, wires: [['out-rail'], []] },
+      { id: 'out-rail', type: 'opea-guardrail', z: TAB, name: 'output rail', backend: 'local', position: 'output', pii: 'annotate', configVersion: 1, wires: [['pass'], []] },
+      { id: 'pass', type: 'helper', z: TAB },
+    ]);
+    const passed = nextMessage(helper.getNode('pass'));
+    helper.getNode('in-rail').receive({ payload: { text: 'write to ann@example.com' } });
+    const msg = await passed;
+    assert.deepEqual(msg.guardrails.map((r: { position: string; verdict: string }) => [r.position, r.verdict]), [['input', 'redacted'], ['output', 'pass']]);
+    assert.equal(msg.guardrail, msg.guardrails[1]);
+  });
 });
