@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import yaml from 'js-yaml';
+import { loadPipeline } from '../../core/pipeline';
+import { ProblemList } from '../../core/problems';
+import { exportPipeline } from '../../exporters';
 import { REPO_ROOT } from '../support/reference';
 import { runCli } from '../support/run-cli';
 import { coreNodes, helper, nextMessage, onEachRuntime, packNodes } from '../support/runtimes';
@@ -72,5 +77,131 @@ onEachRuntime('evaluate-offline example', (_userDir, runtime) => {
     assert.ok(samples.every((s: { contexts?: string[] }) => (s.contexts ?? []).length > 0));
     assert.ok(aggregate.f1.mean > 0.3, JSON.stringify(aggregate));
     assert.equal(aggregate['assert:answered'].mean, 1);
+  });
+});
+
+describe('retriever-ensemble example (needs servers: validated and exported)', function () {
+  this.timeout(120_000);
+  const file = path.join(REPO_ROOT, 'flows', 'retriever-ensemble.json');
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-ensemble-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gathers its two retrievers with a join in manual mode waiting for both branches, on opea-server config nodes', () => {
+    const flow = example('retriever-ensemble.json');
+    const join = named(flow, 'join', 'gather 2');
+    assert.equal(join.mode, 'custom');
+    assert.equal(join.count, '2');
+    const retrievers = flow.filter((n) => n.type === 'opea-retriever');
+    assert.equal(retrievers.length, 2);
+    const servers = new Set(flow.filter((n) => n.type === 'opea-server').map((n) => n.id));
+    for (const n of flow.filter((n) => n.type.startsWith('opea-') && n.type !== 'opea-server')) assert.ok(servers.has(String(n.server)), `${n.id} uses an opea-server of the file`);
+  });
+
+  it('validates for every target', async () => {
+    const { code, stdout, stderr } = await runCli(['validate', file, '--target', 'all']);
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /^valid: Retriever ensemble: 4 components, exportable to gmc, compose, ansible/);
+  });
+
+  it('exports a GMC Ensemble of two Sequences, each ending in its own Retriever on its own index', async () => {
+    const { code, stderr } = await runCli(['export', file, '--target', 'all', '--out', dir]);
+    assert.equal(code, 0, stderr);
+    for (const f of ['gmc/retriever-ensemble.yaml', 'compose/compose.yaml', 'ansible/site.yml']) assert.ok(fs.existsSync(path.join(dir, f)), f);
+    type Step = { name: string; nodeName?: string; internalService?: { serviceName: string; config?: Record<string, string> } };
+    const cr = yaml.load(fs.readFileSync(path.join(dir, 'gmc', 'retriever-ensemble.yaml'), 'utf8')) as { spec: { nodes: Record<string, { routerType: string; steps: Step[] }> } };
+    const { nodes } = cr.spec;
+    const ensembles = Object.values(nodes).filter((n) => n.routerType === 'Ensemble');
+    assert.equal(ensembles.length, 1);
+    const branches = ensembles[0].steps.map((s) => nodes[String(s.nodeName)]);
+    assert.deepEqual(branches.map((b) => b.routerType), ['Sequence', 'Sequence']);
+    const retrievers = branches.map((b) => b.steps.filter((s) => s.name === 'Retriever').map((s) => s.internalService));
+    assert.deepEqual(retrievers.map((r) => r.map((s) => s?.serviceName)), [['retriever-docs'], ['retriever-multilingual']]);
+    // The default index (rag-redis) is left to the service's own default; the other is set.
+    assert.equal(retrievers[0][0]?.config?.INDEX_NAME, undefined);
+    assert.equal(retrievers[1][0]?.config?.INDEX_NAME, 'rag-redis-multilingual');
+  });
+});
+
+/** Every entry of a zip, read by Python's zipfile (an independent reader). */
+function unzip(zip: Buffer): Record<string, string> {
+  const script = 'import sys, json, zipfile, io\nz = zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("utf-8") for n in z.namelist()}))';
+  return JSON.parse(execFileSync('python3', ['-c', script], { input: zip, maxBuffer: 64 * 1024 * 1024 }).toString('utf8'));
+}
+
+function readTree(dir: string, prefix = ''): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) Object.assign(files, readTree(path.join(dir, entry.name), rel));
+    else files[rel] = fs.readFileSync(path.join(dir, entry.name), 'utf8');
+  }
+  return files;
+}
+
+onEachRuntime('export-all-targets example', (userDir, runtime) => {
+  const EXPORT_TAB = 'e7a0e1f000000001';
+  /** What the command line exports from the same tab with the exporter's settings. */
+  const expected = (flow: FlowNode[]) => {
+    const { pipeline, problems } = loadPipeline(flow, { tab: EXPORT_TAB });
+    assert.ok(problems.empty, JSON.stringify(problems.items));
+    const exportProblems = new ProblemList();
+    const bundle = exportPipeline(pipeline, ['gmc', 'compose', 'ansible'], { platform: 'xeon', name: 'chatqna', namespace: 'chatqna' }, exportProblems);
+    assert.ok(bundle, JSON.stringify(exportProblems.items));
+    return bundle;
+  };
+  const load = async () => {
+    const flow = example('export-all-targets.json');
+    Object.assign(named(flow, 'debug', 'bundle'), { type: 'helper' });
+    await helper.load([...packNodes(), ...coreNodes(runtime, ['common/20-inject.js', 'common/90-comment.js', 'network/21-httpin.js'])], flow);
+    return flow;
+  };
+
+  it('its inject presses the export: the bundle of all three targets on msg.payload, and the folder written', async () => {
+    const flow = await load();
+    const exporter = named(flow, 'opea-exporter', 'export gmc + compose + ansible');
+    assert.deepEqual(exporter.targets, ['gmc', 'compose', 'ansible']);
+    assert.equal(exporter.download, true);
+    assert.equal(exporter.toFolder, true);
+    const got = nextMessage(helper.getNode(named(flow, 'helper', 'bundle').id), 20_000);
+    helper.getNode(named(flow, 'inject', 'export now').id).receive({});
+    const msg = await got;
+    const bundle = expected(flow);
+    assert.deepEqual(msg.payload, bundle);
+    for (const f of ['gmc/chatqna.yaml', 'compose/compose.yaml', 'compose/.env.example', 'ansible/site.yml', 'ansible/roles/gmc_pipeline/files/gmconnector.yaml']) assert.ok(f in bundle, f);
+    const cr = yaml.load(bundle['gmc/chatqna.yaml']) as { kind: string; metadata: { name: string; namespace: string }; spec: { nodes: { root: { steps: { name: string }[] } } } };
+    assert.equal(cr.kind, 'GMConnector');
+    assert.deepEqual([cr.metadata.name, cr.metadata.namespace], ['chatqna', 'chatqna']);
+    assert.deepEqual(cr.spec.nodes.root.steps.map((s) => s.name), ['Embedding', 'TeiEmbedding', 'Retriever', 'VectorDB', 'Reranking', 'TeiReranking', 'Llm', 'Tgi']);
+    const dir = path.join(fs.realpathSync(userDir()), 'opea-export', 'chatqna');
+    assert.equal(msg.folder, dir);
+    assert.deepEqual(readTree(dir), bundle);
+  });
+
+  it('its button (the admin route) downloads chatqna.zip and writes the same files to the folder', async () => {
+    const flow = await load();
+    const exporter = named(flow, 'opea-exporter', 'export gmc + compose + ansible');
+    const res = await (helper as unknown as { request(): any })
+      .request()
+      .post(`/opea-exporter/${exporter.id}/export`)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify(flow))
+      .buffer(true)
+      .parse((stream: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
+    assert.equal(res.status, 200, (res.body as Buffer).toString());
+    assert.equal(res.headers['content-disposition'], 'attachment; filename="chatqna.zip"');
+    const files = unzip(res.body as Buffer);
+    assert.deepEqual(files, expected(flow));
+    const dir = path.join(fs.realpathSync(userDir()), 'opea-export', 'chatqna');
+    assert.equal(decodeURIComponent(res.headers['x-opea-export-folder']), dir);
+    assert.deepEqual(readTree(dir), files);
   });
 });
