@@ -28,6 +28,11 @@
  * retriever `modelName` is the embedding model the retriever would use itself: our retriever takes
  * the embedding from the stage before it, so it is not carried.
  *
+ * This pack's own Flowise nodes (flowise/nodes) map one to one, the backend read from their Backend
+ * input: opeaEmbeddings, opeaRetriever (redis), opeaRerankRetriever, opeaChatModel, opeaGuardrail
+ * (the in-process rule checks, which only Node-RED and Flowise run). Its ending nodes (exporter,
+ * evaluator, benchmark) are tools, not stages, and are absorbed like glue.
+ *
  * Not stages: glue is absorbed with no node (chains, prompts, memory, caches, output parsers, sticky
  * notes, GenAI Studio's chat input/output controls and its Redis vector store, which only stands for
  * the index between dataprep and retriever). Document loaders and text splitters that feed a vector
@@ -55,6 +60,10 @@ interface Mapping {
   backend: string;
   /** Our property <- the source's input names (the first one present wins). */
   params?: Record<string, string[]>;
+  /** The source's input that names the backend (our own Flowise nodes), used when it is one the catalog knows. */
+  backendInput?: string;
+  /** Settings the source node has no input for but always means (our Flowise guardrail runs only these checks). */
+  fixed?: Json;
 }
 
 const RETRIEVER_PARAMS = { searchK: ['k', 'topK', 'top_k'], searchType: ['search_type', 'searchType'] };
@@ -63,7 +72,7 @@ const LLM_PARAMS = {
   maxTokens: ['maxTokens', 'max_tokens', 'maxNewTokens', 'max_new_tokens'],
   topP: ['topP', 'top_p'],
   topK: ['topK', 'top_k', 'hfTopK'],
-  repetitionPenalty: ['repetition_penalty', 'repeatPenalty'],
+  repetitionPenalty: ['repetition_penalty', 'repeatPenalty', 'repetitionPenalty'],
   streaming: ['streaming'],
 };
 
@@ -71,6 +80,8 @@ const stage = (type: string, kind: Kind, backend: string, params?: Record<string
 const embedding = (backend: string) => stage('opea-embedding', 'embedding', backend);
 const retriever = (backend: string, extra: Record<string, string[]> = {}) => stage('opea-retriever', 'retriever', backend, { ...RETRIEVER_PARAMS, ...extra });
 const llm = (backend: string) => stage('opea-llm', 'llm', backend, LLM_PARAMS);
+/** This pack's own Flowise nodes (flowise/nodes): the backend is an input of the node. */
+const ours = (mapping: Mapping, params: Record<string, string[]> = {}): Mapping => ({ ...mapping, params: { ...mapping.params, ...params }, backendInput: 'backend' });
 
 /** Components by `data.name`. */
 const MAPPINGS: Record<string, Mapping> = {
@@ -80,6 +91,15 @@ const MAPPINGS: Record<string, Mapping> = {
   'opea_service@reranking_tei': stage('opea-rerank', 'rerank', 'tei', { topN: ['top_n', 'topN'] }),
   'opea_service@llm_tgi': llm('tgi'),
   'opea_service@prepare_doc_redis_prep': stage('opea-dataprep', 'dataprep', 'redis', { chunkSize: ['chunk_size'], chunkOverlap: ['chunk_overlap'] }),
+  // This pack's Flowise nodes (flowise/nodes/*.ts)
+  opeaEmbeddings: ours(embedding('tei'), { dimensions: ['dimensions'] }),
+  opeaRetriever: retriever('redis', { indexName: ['indexName'], scoreThreshold: ['scoreThreshold'], fetchK: ['fetchK'], lambdaMult: ['lambdaMult'] }),
+  opeaRerankRetriever: ours(stage('opea-rerank', 'rerank', 'tei', { topN: ['topN', 'top_n'] })),
+  opeaChatModel: ours(llm('tgi')),
+  opeaGuardrail: {
+    ...ours(stage('opea-guardrail', 'guardrail', 'local', { pii: ['pii'], secrets: ['secrets'], injection: ['injection'], banned: ['banned'], bannedWords: ['bannedWords'] })),
+    fixed: { position: 'input', characters: 'off', limits: 'off', schema: 'off', remote: 'off' },
+  },
   // Flowise embeddings
   openAIEmbeddings: embedding('openai'),
   azureOpenAIEmbeddings: embedding('openai'),
@@ -113,7 +133,7 @@ const OPEA_SERVICE_PATTERNS: [RegExp, Mapping][] = [
 ];
 
 /** Glue with no stage of its own, by name (GenAI Studio controls and store) and by Flowise category. */
-const GLUE_NAMES = new Set(['chat_input', 'chat_completion', 'doc_input', 'redis_vector_store', 'stickyNote']);
+const GLUE_NAMES = new Set(['chat_input', 'chat_completion', 'doc_input', 'redis_vector_store', 'stickyNote', 'opeaExporter', 'opeaEvaluator', 'opeaBenchmark']);
 const GLUE_CATEGORIES = new Set(['Chains', 'Prompts', 'Memory', 'Cache', 'Output Parsers', 'Controls']);
 /** Ingest-side components: they become the ingest chain of the vector store they feed. */
 const INGEST_CATEGORIES = new Set(['Document Loaders', 'Text Splitters']);
@@ -260,12 +280,15 @@ export function flowiseToFlow(doc: unknown, fileName: string, problems: ProblemL
     return server.id;
   };
   const toNode = (node: SourceNode, mapping: Mapping, x: number, y: number, extra: Json = {}): FlowNode => {
-    const backend = findBackend(mapping.kind, mapping.backend);
-    const props: Json = { name: '', backend: mapping.backend };
+    const chosen = mapping.backendInput ? inputValue(node.inputs, [mapping.backendInput]) : undefined;
+    const backendName = typeof chosen === 'string' && findBackend(mapping.kind, chosen) ? chosen : mapping.backend;
+    const backend = findBackend(mapping.kind, backendName);
+    const props: Json = { name: '', backend: backendName };
     if (backend?.needsModel) {
       const model = inputValue(node.inputs, ['modelName', 'model']);
       props.model = typeof model === 'string' ? model : backend.defaultModel ?? '';
     }
+    Object.assign(props, mapping.fixed ?? {});
     for (const [ours, theirs] of Object.entries(mapping.params ?? {})) {
       const value = inputValue(node.inputs, theirs);
       if (value !== undefined) props[ours] = value;

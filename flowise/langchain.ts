@@ -1,0 +1,58 @@
+/**
+ * LangChain shapes built on the host's @langchain/core when Flowise provides it (so the instances
+ * connect to Flowise's own chains), or on small classes of ours with the same public methods.
+ */
+import { hostClass, hostModule } from './host';
+
+export interface DocumentLike {
+  pageContent: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface RetrieverLike {
+  invoke(query: string): Promise<DocumentLike[]>;
+  getRelevantDocuments(query: string): Promise<DocumentLike[]>;
+  fromHost: boolean;
+}
+
+export function makeDocument(pageContent: string, metadata: Record<string, unknown>): DocumentLike {
+  const Doc = hostModule('@langchain/core/documents')?.Document;
+  return typeof Doc === 'function' ? new Doc({ pageContent, metadata }) : { pageContent, metadata };
+}
+
+class PlainRetriever {
+  constructor(_fields?: unknown) {}
+  _getRelevantDocuments(_query: string): Promise<DocumentLike[]> {
+    return Promise.resolve([]);
+  }
+  invoke(query: string): Promise<DocumentLike[]> {
+    return this._getRelevantDocuments(query);
+  }
+  getRelevantDocuments(query: string): Promise<DocumentLike[]> {
+    return this._getRelevantDocuments(query);
+  }
+}
+
+/** A BaseRetriever (host) or PlainRetriever whose search is `search`. */
+export function makeRetriever(search: (query: string) => Promise<DocumentLike[]>): RetrieverLike {
+  const { base, fromHost } = hostClass('@langchain/core/retrievers', 'BaseRetriever', PlainRetriever);
+  class OpeaRetrieverInstance extends base {
+    lc_namespace = ['opea', 'retrievers'];
+    fromHost = fromHost;
+    constructor() {
+      super({});
+    }
+    _getRelevantDocuments(query: string): Promise<DocumentLike[]> {
+      return search(query);
+    }
+  }
+  return new OpeaRetrieverInstance() as unknown as RetrieverLike;
+}
+
+/** Documents from any retriever Flowise connects (LangChain's invoke, or the older getRelevantDocuments). */
+export async function retrieve(retriever: unknown, query: string): Promise<DocumentLike[]> {
+  const r = retriever as Partial<RetrieverLike> | undefined;
+  if (r && typeof r.invoke === 'function') return r.invoke(query);
+  if (r && typeof r.getRelevantDocuments === 'function') return r.getRelevantDocuments(query);
+  throw new Error('the connected retriever has neither invoke() nor getRelevantDocuments()');
+}

@@ -1,0 +1,56 @@
+/** OPEA Retriever: a BaseRetriever that embeds the query with the connected Embeddings and asks the OPEA retriever service. */
+import { RetrieverConfig, runRetriever } from '../../core/stages/retriever';
+import { baseUrlParam, credentialParam, endpointFor, num, options, str, timeoutParam } from '../common';
+import { makeDocument, makeRetriever } from '../langchain';
+import { ICommonObject, INode, INodeData, INodeParams } from '../interface';
+
+export const SEARCH_TYPES = options(['similarity', 'Similarity'], ['similarity_distance_threshold', 'Similarity, distance threshold'], ['similarity_score_threshold', 'Similarity, score threshold'], ['mmr', 'MMR']);
+
+interface EmbeddingsLike {
+  embedQuery(text: string): Promise<number[]>;
+}
+
+export class OpeaRetriever implements INode {
+  label = 'OPEA Retriever';
+  name = 'opeaRetriever';
+  version = 1.0;
+  type = 'OpeaRetriever';
+  icon = 'opea-retriever.svg';
+  category = 'Retrievers';
+  description = 'Searches an OPEA retriever service (/v1/retrieval, e.g. retriever-redis) with the query embedded by the connected Embeddings';
+  baseClasses = [this.type, 'BaseRetriever'];
+  credential = credentialParam();
+  inputs: INodeParams[] = [
+    { label: 'Embeddings', name: 'embeddings', type: 'Embeddings', description: 'Use the embedder the documents were ingested with (e.g. OPEA Embeddings)' },
+    { label: 'Top K', name: 'topK', type: 'number', default: 4, optional: true },
+    { label: 'Search Type', name: 'searchType', type: 'options', options: SEARCH_TYPES, default: 'similarity', optional: true },
+    { label: 'Score Threshold', name: 'scoreThreshold', type: 'number', step: 0.05, default: 0.2, optional: true, additionalParams: true },
+    { label: 'Fetch K (MMR)', name: 'fetchK', type: 'number', default: 20, optional: true, additionalParams: true },
+    { label: 'Lambda (MMR)', name: 'lambdaMult', type: 'number', step: 0.1, default: 0.5, optional: true, additionalParams: true },
+    { label: 'Index Name', name: 'indexName', type: 'string', default: 'rag-redis', optional: true, additionalParams: true },
+    baseUrlParam(),
+    timeoutParam(),
+  ];
+
+  async init(nodeData: INodeData, _input: string, opts?: ICommonObject): Promise<unknown> {
+    const embeddings = nodeData.inputs?.embeddings as EmbeddingsLike | undefined;
+    if (!embeddings || typeof embeddings.embedQuery !== 'function') throw new Error('OPEA Retriever: connect an Embeddings node');
+    const config: RetrieverConfig = {
+      backend: 'redis',
+      k: num(nodeData.inputs, 'topK', 4),
+      searchType: str(nodeData.inputs, 'searchType', 'similarity'),
+      scoreThreshold: num(nodeData.inputs, 'scoreThreshold', 0.2),
+      fetchK: num(nodeData.inputs, 'fetchK', 20),
+      lambdaMult: num(nodeData.inputs, 'lambdaMult', 0.5),
+      indexName: str(nodeData.inputs, 'indexName', 'rag-redis'),
+    };
+    const endpoint = await endpointFor(nodeData, opts, true);
+    return makeRetriever(async (query) => {
+      const embedding = await embeddings.embedQuery(query);
+      const found = await runRetriever(config, { endpoint }, { text: query, embedding });
+      return found.retrieved_docs.map((d) => makeDocument(d.text, { ...(d.metadata ?? {}), ...(typeof d.score === 'number' ? { score: d.score } : {}) }));
+    });
+  }
+}
+
+export const nodeClass = OpeaRetriever;
