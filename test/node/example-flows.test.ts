@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { exportPipeline } from '../../exporters';
 import { REPO_ROOT } from '../support/reference';
 import { runCli } from '../support/run-cli';
 import { coreNodes, helper, nextMessage, onEachRuntime, packNodes } from '../support/runtimes';
+import { unzip, readTree } from '../support/bundle-files';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string; wires?: string[][] };
 
@@ -126,22 +126,6 @@ describe('retriever-ensemble example (needs servers: validated and exported)', f
     assert.equal(retrievers[1][0]?.config?.INDEX_NAME, 'rag-redis-multilingual');
   });
 });
-
-/** Every entry of a zip, read by Python's zipfile (an independent reader). */
-function unzip(zip: Buffer): Record<string, string> {
-  const script = 'import sys, json, zipfile, io\nz = zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("utf-8") for n in z.namelist()}))';
-  return JSON.parse(execFileSync('python3', ['-c', script], { input: zip, maxBuffer: 64 * 1024 * 1024 }).toString('utf8'));
-}
-
-function readTree(dir: string, prefix = ''): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) Object.assign(files, readTree(path.join(dir, entry.name), rel));
-    else files[rel] = fs.readFileSync(path.join(dir, entry.name), 'utf8');
-  }
-  return files;
-}
 
 onEachRuntime('export-all-targets example', (userDir, runtime) => {
   const EXPORT_TAB = 'e7a0e1f000000001';

@@ -5,7 +5,7 @@
  * selects the nodes they name. Skipped locally without Chromium; CI must have it.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { checkGmConnector } from '../../exporters/gmc/check';
 import { exampleFlow } from '../support/reference';
 import { startAdminRuntime } from '../support/admin-runtime-process';
 import { RUNTIMES } from '../support/runtimes';
+import { unzip } from '../support/bundle-files';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
@@ -51,11 +52,6 @@ function flowFile(): RawNode[] {
     ...(exampleFlow('chatqna.json') as RawNode[]),
     { id: 'exp', type: 'opea-exporter', z: QUERY_TAB, name: 'export chatqna', targets: ['gmc', 'compose', 'ansible'], exportName: '', namespace: '', platform: 'xeon', gmcFlavor: 'upstream', externalUrls: [], download: true, toFolder: false, folder: 'opea-export', configVersion: 1, x: 150, y: 260, wires: [[]] },
   ];
-}
-
-function unzip(file: string): Record<string, string> {
-  const script = 'import sys, json, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("utf-8") for n in z.namelist()}))';
-  return JSON.parse(execFileSync('python3', ['-c', script, file], { maxBuffer: 64 * 1024 * 1024 }).toString('utf8'));
 }
 
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { exampleFlow } from '../support/reference';
 import yaml from 'js-yaml';
 import { FakeKubeApi, writeKubeconfig } from '../support/fake-kube-api';
 import { helper, nextError, nextMessage, onEachRuntime, packNodes, TestNode } from '../support/runtimes';
+import { unzip, readTree } from '../support/bundle-files';
 
 const QUERY_TAB = 'c0a1e5f0a0000001';
 const LLM = 'c0a1e5f0a0000006';
@@ -46,22 +46,6 @@ function expected(flow: unknown, targets: readonly Target[] = TARGETS, options: 
   const bundle = exportPipeline(pipeline, targets, { platform: 'xeon', ...options }, exportProblems);
   assert.ok(bundle, JSON.stringify(exportProblems.items));
   return bundle;
-}
-
-/** Every entry of a zip, read by Python's zipfile (an independent reader). */
-function unzip(zip: Buffer): Record<string, string> {
-  const script = 'import sys, json, zipfile, io\nz = zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("utf-8") for n in z.namelist()}))';
-  return JSON.parse(execFileSync('python3', ['-c', script], { input: zip, maxBuffer: 64 * 1024 * 1024 }).toString('utf8'));
-}
-
-function readTree(dir: string, prefix = ''): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) Object.assign(files, readTree(path.join(dir, entry.name), rel));
-    else files[rel] = fs.readFileSync(path.join(dir, entry.name), 'utf8');
-  }
-  return files;
 }
 
 interface Answer {
