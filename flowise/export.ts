@@ -11,6 +11,7 @@ import { loadPipeline } from '../core/pipeline';
 import { ProblemList } from '../core/problems';
 import { Bundle } from '../exporters/bundle';
 import { exportPipeline, Target, TARGETS } from '../exporters';
+import { isObject } from '../core/clients/wire';
 
 export interface ChatflowExport {
   bundle: Bundle | null;
@@ -18,8 +19,6 @@ export interface ChatflowExport {
   name: string;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The `{nodes, edges}` document and name of a chatflow, from any of the shapes above. */
 export function chatflowDocument(input: unknown, chatflowName?: string): { doc: unknown; name: string } {

@@ -3,6 +3,7 @@
  * regular expression, or is JSON valid against a JSON Schema (ajv). Each scores 1 (pass) or 0 (fail).
  */
 import Ajv from 'ajv';
+import { isObject } from '../clients/wire';
 
 export type AssertionSpec =
   | { type: 'contains' | 'not-contains'; value: string; ignoreCase?: boolean; name?: string }
@@ -15,7 +16,6 @@ export interface Assertion {
   check(answer: string): boolean;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 function compileOne(spec: unknown, i: number, ajv: Ajv): Assertion {
   const where = `assertion ${i + 1}`;

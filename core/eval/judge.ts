@@ -8,6 +8,7 @@
 import { Endpoint } from '../clients/endpoint';
 import { embedRemote, RemoteEmbeddingBackend } from '../clients/embedding';
 import { generateRemote, RemoteLlmBackend } from '../clients/llm';
+import { isObject } from '../clients/wire';
 
 export interface JudgeClient {
   chat(prompt: string, signal?: AbortSignal): Promise<string>;
@@ -24,7 +25,6 @@ export interface JudgeScore {
 export const ANSWER_CORRECTNESS_WEIGHTS = { factuality: 0.75, similarity: 0.25 } as const;
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The JSON object in a judge's answer, which models often wrap in prose or a ``` fence; null if none. */
 export function jsonObjectIn(text: string): Json | null {

@@ -2,12 +2,12 @@
  * What a pipeline gave back for one evaluation question: the answer a user of the served pipeline
  * would read, and the contexts it was generated from (the documents the LLM stage was given).
  */
+import { isObject } from '../clients/wire';
+
 export interface PipelineAnswer {
   answer: string;
   contexts?: string[];
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function describe(value: unknown): string {
   if (value === undefined || value === null) return String(value);

@@ -4,6 +4,7 @@
  * every retrieved chunk. Each slot knows its path, so a redacted text goes back in the same shape.
  */
 import { ContractError } from '../contract/documents';
+import { isObject } from '../clients/wire';
 
 export type Position = 'input' | 'output' | 'documents';
 
@@ -13,7 +14,6 @@ export interface TextSlot {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The path as a user reads it: payload.retrieved_docs[1].text. */
 export function whereOf(path: (string | number)[]): string {

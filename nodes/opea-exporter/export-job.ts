@@ -13,6 +13,7 @@ import { Bundle } from '../../exporters/bundle';
 import { relativeFolderProblem } from '../../exporters/confined-path';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../../exporters';
 import { defaultCrName } from '../../exporters/gmc';
+import { labelOf } from '../shared/service-node';
 
 export const EXPORTER_TYPE = 'opea-exporter';
 /** The config version this release writes and reads. */
@@ -61,10 +62,6 @@ export interface ApplySettings {
 const MAX_WAIT_S = 86_400;
 
 type RawNode = Record<string, unknown> & { id: string; type: string };
-
-export function labelOf(node: { name?: unknown; type: string }): string {
-  return typeof node.name === 'string' && node.name.trim() !== '' ? node.name : node.type;
-}
 
 const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
 

@@ -26,8 +26,8 @@ import { connectorOf } from '../../exporters/gmc';
 import { zipBundle } from '../../exporters/zip';
 import { DeployError, DeployResult, deployGmConnector } from '../../core/k8s/deploy';
 import { Msg, NodeConfig, Red, RedNode } from '../shared/red';
-import { shortStatus } from '../shared/service-node';
-import { ApplySettings, EXPORTER_TYPE, exportFromFlow, labelOf, readExporterSettings } from './export-job';
+import { labelOf, shortStatus } from '../shared/service-node';
+import { ApplySettings, EXPORTER_TYPE, exportFromFlow, readExporterSettings } from './export-job';
 
 /** The slice of Express that the route uses (Express 4 in Node-RED 4, 5 in Node-RED 5). */
 interface Request {

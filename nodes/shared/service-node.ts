@@ -48,8 +48,8 @@ export function readSettings(type: string, saved: NodeConfig): { settings: Servi
 }
 
 /** The label Node-RED shows for a node: its name, else its type. */
-export function labelOf(node: { name?: string; type: string }): string {
-  return node.name && node.name.trim() ? node.name : node.type;
+export function labelOf(node: { name?: unknown; type: string }): string {
+  return typeof node.name === 'string' && node.name.trim() !== '' ? node.name : node.type;
 }
 
 export function errorText(err: unknown): string {
