@@ -6,10 +6,7 @@
  * Exit codes: 0 ready (or applied with --wait 0, or a dry run that passed), 1 the deploy failed,
  * 2 bad arguments or a flow with problems (nothing sent to the cluster).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { toNodeRedFlow } from '../core/importers';
 import { DeployError, deployGmConnector } from '../core/k8s/deploy';
 import { HF_TOKEN_SECRET } from '../core/k8s/names';
 import { PLATFORMS, Platform } from '../core/model';
@@ -17,6 +14,7 @@ import { loadPipeline } from '../core/pipeline';
 import { formatProblem, ProblemList } from '../core/problems';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor } from '../exporters';
 import { connectorOf } from '../exporters/gmc';
+import { readFlowFile } from './flow-file';
 
 export const DEPLOY_USAGE = `  opea-flow deploy FLOW [--tab TAB] [--name NAME] [--namespace NS] [--platform xeon|gaudi|nvidia]
                    [--gmc-flavor upstream|enterprise] [--kubeconfig FILE] [--context CTX] [--dry-run]
@@ -35,17 +33,9 @@ class DeployUsageError extends Error {}
 
 function buildConnector(file: string, values: Record<string, string | boolean | undefined>): { connector?: Record<string, unknown>; problems: ProblemList } {
   const problems = new ProblemList();
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.add('', file, `cannot read the flow file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path');
-    return { problems };
-  }
-  const converted = toNodeRedFlow(text, path.basename(file));
-  problems.items.push(...converted.problems.items);
-  if (!converted.flow || !problems.empty) return { problems };
-  const { pipeline, problems: loadProblems } = loadPipeline(converted.flow, { tab: values.tab as string | undefined });
+  const flow = readFlowFile(file, problems);
+  if (!flow || !problems.empty) return { problems };
+  const { pipeline, problems: loadProblems } = loadPipeline(flow, { tab: values.tab as string | undefined });
   if (!loadProblems.empty) return { problems: loadProblems };
   const platform = (values.platform ?? 'xeon') as Platform;
   const gmcFlavor = (values['gmc-flavor'] ?? 'upstream') as GmcFlavor;

@@ -4,14 +4,13 @@
  * Exit codes: 0 done, 2 the input has problems (nothing written), 1 a run failed or an internal error.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { toNodeRedFlow } from '../core/importers';
 import { loadPipeline } from '../core/pipeline';
 import { PLATFORMS, Platform } from '../core/model';
 import { formatProblem, oneLine, ProblemList } from '../core/problems';
 import { writeBundle } from '../exporters/bundle';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../exporters';
+import { readFlowFile } from './flow-file';
 import { runFlow, RunError } from './run-command';
 import { BENCH_HELP, BENCH_USAGE, benchCommand } from './bench-command';
 import { DEPLOY_HELP, DEPLOY_USAGE, deployCommand } from './deploy-command';
@@ -40,20 +39,6 @@ ${BENCH_HELP}
 ${DEPLOY_HELP}`;
 
 class UsageError extends Error {}
-
-/** Reads any supported format (Node-RED, Flowise/GenAI Studio, GMConnector) as Node-RED flow JSON. */
-function readFlow(file: string, problems: ProblemList): unknown[] | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.add('', file, `cannot read the flow file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path');
-    return undefined;
-  }
-  const converted = toNodeRedFlow(text, path.basename(file));
-  problems.items.push(...converted.problems.items);
-  return converted.flow ?? undefined;
-}
 
 function targetsOf(value: string | undefined, required: boolean): readonly Target[] {
   if (value === undefined) {
@@ -86,7 +71,7 @@ function report(problems: ProblemList): number {
 function importCommand(file: string, out: string | undefined): number {
   if (!out) throw new UsageError('--out is required');
   const problems = new ProblemList();
-  const flow = readFlow(file, problems);
+  const flow = readFlowFile(file, problems);
   if (!flow || !problems.empty) return report(problems);
   const loaded = loadPipeline(flow);
   if (!loaded.problems.empty) return report(loaded.problems);
@@ -102,7 +87,7 @@ async function runCommand(file: string, values: Record<string, string | boolean 
   const timeout = values.timeout === undefined ? 120 : Number(values.timeout);
   if (!(timeout > 0)) throw new UsageError('--timeout must be a number of seconds above 0');
   const problems = new ProblemList();
-  const flow = readFlow(file, problems);
+  const flow = readFlowFile(file, problems);
   if (!flow || !problems.empty) return report(problems);
   try {
     const answer = await runFlow(flow as never, {
@@ -183,7 +168,7 @@ export function main(argv: string[]): number | Promise<number> {
     if (command === 'export' && !values.out) throw new UsageError('--out is required');
 
     const fileProblems = new ProblemList();
-    const flow = readFlow(file, fileProblems);
+    const flow = readFlowFile(file, fileProblems);
     if (!fileProblems.empty) return report(fileProblems);
     const { pipeline, problems } = loadPipeline(flow, { tab: values.tab });
     if (!problems.empty) return report(problems);
