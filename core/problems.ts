@@ -19,6 +19,11 @@ export function formatProblem(p: Problem): string {
   return `${where}: ${oneLine(p.message, 400)} — ${oneLine(p.fix, 400)}`;
 }
 
+/** A warning reads like a problem, marked so: the export goes ahead, but something differs from the flow. */
+export function formatWarning(p: Problem): string {
+  return `warning: ${formatProblem(p)}`;
+}
+
 /** Thrown when input cannot be turned into a pipeline or an export; carries every problem found. */
 export class PipelineError extends Error {
   constructor(readonly problems: Problem[]) {
@@ -27,12 +32,21 @@ export class PipelineError extends Error {
   }
 }
 
-/** Collects problems, then throws them all at once. */
+/**
+ * Collects problems, then throws them all at once. Warnings beside them do not stop an export: they
+ * say where the deployed pipeline will behave differently from the flow, or what an import could not
+ * place, and how to make up for it.
+ */
 export class ProblemList {
   readonly items: Problem[] = [];
+  readonly warnings: Problem[] = [];
 
   add(nodeId: string, label: string, message: string, fix: string): void {
     this.items.push({ nodeId, label, message, fix });
+  }
+
+  warn(nodeId: string, label: string, message: string, fix: string): void {
+    this.warnings.push({ nodeId, label, message, fix });
   }
 
   get empty(): boolean {
