@@ -11,7 +11,10 @@ export async function embedRemote(endpoint: Endpoint, backend: RemoteEmbeddingBa
     if (!Array.isArray(answer) || answer.length !== texts.length) throw unexpected(url('/embed'), `expected ${texts.length} vectors from TEI`);
     return answer.map((v, i) => vectorOrFail(url('/embed'), v, `vector ${i}`));
   }
-  // OPEA's embedding service (GenAIComps >= 1.2), OpenAI, vLLM, Ollama and TEI's /v1 all take OpenAI's request.
+  // OpenAI's request, which OpenAI, vLLM, Ollama, TEI's /v1 and OPEA's embedding service take: GenAIComps
+  // 1.2-1.5 only this (v1.5 comps/embeddings/src/opea_embedding_microservice.py:44), 1.1 among a TextDoc and a
+  // ChatCompletionRequest (v1.1 comps/embeddings/tei/langchain/embedding_tei.py:48-50), answering it in OpenAI's
+  // shape, one vector per input (l.62-70).
   const body: Record<string, unknown> = { input: texts, encoding_format: 'float' };
   if (model) body.model = model;
   const answer = await endpoint.postJson('/v1/embeddings', body, signal);

@@ -1,8 +1,15 @@
 /**
  * Text generation: OpenAI-compatible chat completions (vLLM, TGI's messages API, Ollama, OpenAI),
- * TGI's native `/generate(_stream)`, and the OPEA LLM microservice (LLMParamsDoc in; completion or
- * chat-completion answers out, streamed as OpenAI chunks ending in `[DONE]`; the 1.1 images stream
- * Python byte literals `b'...'`, read here too).
+ * TGI's native `/generate(_stream)`, and the OPEA LLM microservice.
+ *
+ * The OPEA LLM service takes an LLMParamsDoc in every release, but GenAIComps 1.1 and 1.2–1.5 differ:
+ * - the switch: 1.1 reads `streaming` (v1.1 comps/cores/proto/docarray.py:187), 1.2 and later read
+ *   `stream` (v1.5 docarray.py:429); each ignores the other's field, so both are sent, always equal;
+ * - the whole answer: 1.1 a GeneratedDoc `{text, prompt}` (v1.1 comps/llms/text-generation/tgi/llm.py:182),
+ *   1.5 an OpenAI completion `{choices: [{text}]}` (v1.5 comps/llms/src/text-generation/integrations/service.py:230,249);
+ * - the stream: 1.1 sends each token as Python's repr of its UTF-8 bytes, `data: b'...'`, then
+ *   `data: [DONE]` (v1.1 llm.py:160-177), 1.5 OpenAI completion chunks, then `data: [DONE]` (service.py:236-246).
+ * Each answer is read by its shape, so one client serves both releases.
  */
 import { performance } from 'node:perf_hooks';
 import { ChatMessage, DEFAULT_CHAT_TEMPLATE, LLMParamsDoc, renderPrompt } from '../contract/documents';
@@ -122,6 +129,7 @@ function buildRequest(backend: RemoteLlmBackend, input: LLMParamsDoc, p: Generat
       temperature: p.temperature,
       repetition_penalty: p.repetitionPenalty,
       stream: p.stream,
+      streaming: p.stream,
     };
     if (p.model) body.model = p.model;
     // The service builds ChatQnA's own prompt unless given a template.
@@ -164,8 +172,12 @@ export async function generateRemote(
       const n = typeof details.generated_tokens === 'number' ? details.generated_tokens : undefined;
       return { text: first.generated_text, prompt, completionTokens: n ?? 0, tokensFrom: n === undefined ? 'chunks' : 'details', totalMs, finishReason: typeof details.finish_reason === 'string' ? details.finish_reason : undefined };
     }
+    if (backend === 'opea' && isObject(answer) && answer.choices === undefined && typeof answer.text === 'string') {
+      // GenAIComps 1.1's GeneratedDoc: the text alone, no token counts.
+      return { text: answer.text, prompt, completionTokens: 0, tokensFrom: 'chunks', totalMs };
+    }
     const choice = isObject(answer) ? choiceText(answer) : null;
-    if (!choice || !isObject(answer)) throw unexpected(url, 'expected {choices: [{message: {content}}]}');
+    if (!choice || !isObject(answer)) throw unexpected(url, backend === 'opea' ? 'expected a completion {choices: [...]} (GenAIComps 1.2 to 1.5) or a GeneratedDoc {text} (1.1)' : 'expected {choices: [{message: {content}}]}');
     const usage = usageOf(answer);
     return { text: choice.text, prompt, completionTokens: usage?.completion ?? 0, promptTokens: usage?.prompt, tokensFrom: usage ? 'usage' : 'chunks', totalMs, finishReason: choice.finish };
   }

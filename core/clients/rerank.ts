@@ -1,4 +1,8 @@
-/** Reranking through TEI (`/rerank`) or the OPEA reranking service (`/v1/reranking`, SearchedDoc -> LLMParamsDoc). */
+/**
+ * Reranking through TEI (`/rerank`) or the OPEA reranking service (`/v1/reranking`, SearchedDoc -> LLMParamsDoc, the
+ * same in GenAIComps 1.1 and 1.5: v1.1 comps/reranks/tei/reranking_tei.py:58-84, v1.5 comps/rerankings/src/integrations/tei.py:64-87;
+ * neither gives the scores back).
+ */
 import { LLMParamsDoc, SearchedDoc } from '../contract/documents';
 import { Endpoint } from './endpoint';
 import { isObject, unexpected } from './wire';

@@ -1,4 +1,9 @@
-/** OPEA retriever microservice: EmbedDoc in, SearchedDoc out (GenAIComps v1.5 `/v1/retrieval`). */
+/**
+ * OPEA retriever microservice: EmbedDoc in, SearchedDoc out (`/v1/retrieval`, GenAIComps 1.1 to 1.5). 1.1 answers
+ * a SearchedDoc without metadata (v1.1 comps/retrievers/redis/langchain/retriever_redis.py:97-100) and searches the
+ * index its INDEX_NAME names, ignoring `index_name` (v1.1 docarray.py:95-104 has no such field); 1.5 answers a
+ * SearchedMultimodalDoc with a `metadata` list beside `retrieved_docs` (v1.5 comps/retrievers/src/opea_retrievers_microservice.py:80-94).
+ */
 import { EmbedDoc, RetrievedDoc, SearchedDoc } from '../contract/documents';
 import { Endpoint } from './endpoint';
 import { isObject, unexpected } from './wire';
@@ -7,7 +12,7 @@ export async function retrieveRemote(endpoint: Endpoint, doc: EmbedDoc, signal?:
   const url = `${endpoint.config.baseUrl.replace(/\/+$/, '')}/v1/retrieval`;
   const answer = await endpoint.postJson('/v1/retrieval', doc, signal);
   if (!isObject(answer) || !Array.isArray(answer.retrieved_docs)) throw unexpected(url, 'expected a SearchedDoc {retrieved_docs: [...]}');
-  // v1.5 keeps metadata in a list parallel to retrieved_docs; older releases put it inside each doc.
+  // 1.5 keeps metadata in a list parallel to retrieved_docs; a RetrievalResponse puts it inside each doc; 1.1's SearchedDoc has none.
   const metadata = Array.isArray(answer.metadata) && answer.metadata.length === answer.retrieved_docs.length ? answer.metadata : null;
   const docs: RetrievedDoc[] = answer.retrieved_docs.map((d, i) => {
     if (!isObject(d) || typeof d.text !== 'string') throw unexpected(url, `retrieved_docs[${i}] has no text`);
