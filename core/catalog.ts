@@ -22,7 +22,11 @@ export type HealthCheck = { http: string } | { command: string[] };
 export interface ServiceDef {
   id: string;
   title: string;
-  /** Image per platform; a platform missing here cannot run this service. */
+  /**
+   * Image per platform; a platform missing here cannot run this service. A model server's or Redis's
+   * is the one the exporters deploy beside the chain edition; an OPEA microservice's is its current
+   * image (the wire formats the runtime nodes speak), which no exporter deploys: they deploy `chain`.
+   */
   images: Partial<Record<Platform, Image>>;
   /** Port the container listens on. */
   port: number;
@@ -43,7 +47,7 @@ export interface ServiceDef {
    * The release whose documents chain the way GMC's router passes them on (TextDoc -> EmbedDoc ->
    * SearchedDoc -> LLMParamsDoc): the pre-1.2 images GMC's own templates deploy, pinned at OPEA 1.1.
    * Their dependency variables are the GMC config keys (Dependency.gmcKey). Only OPEA microservices
-   * have one; model servers and Redis are the same in every edition.
+   * have one; model servers and Redis run at the versions that release ran them (CHAIN_MODEL_SERVERS).
    */
   chain?: { image: Image; port: number; path: string; env: Record<string, string> };
 }
@@ -59,9 +63,30 @@ function chainImage(name: string): Image {
 export const ROUTER = { image: chainImage('gmcrouter'), port: 8080, arg: '--graph-json' } as const;
 
 const OPEA_TAG = '1.5';
-const TEI_CPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: 'cpu-1.7' };
-const TEI_GPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: '1.5' };
-const TEI_HPU: Image = { repository: 'ghcr.io/huggingface/text-embeddings-inference', tag: 'hpu-1.7' };
+
+/**
+ * The model servers of the chain edition, at the versions OPEA 1.1 itself ran beside those images:
+ * GenAIInfra v1.1 microservices-connector/config/manifests (tei.yaml and teirerank.yaml cpu-1.5,
+ * tei_gaudi.yaml and teirerank_gaudi.yaml tei-gaudi:1.5.0, tgi.yaml 2.4.0-intel-cpu, tgi_gaudi.yaml
+ * 2.0.6, tgi_nv.yaml 2.2.0) and GenAIExamples v1.1 ChatQnA/docker_compose (the same TGI tags; TEI
+ * cpu-1.5, the Gaudi reranker on tei-gaudi:1.5.0, the NVIDIA reranker on the GPU build 1.5). On
+ * NVIDIA both TEIs take that GPU build: the same TEI release, on the GPU compose reserves for it.
+ * Moving CHAIN_TAG means choosing these again.
+ */
+const TEI = 'ghcr.io/huggingface/text-embeddings-inference';
+const TGI = 'ghcr.io/huggingface/text-generation-inference';
+const CHAIN_MODEL_SERVERS: Record<'tei' | 'tgi', Record<Platform, Image>> = {
+  tei: {
+    xeon: { repository: TEI, tag: 'cpu-1.5' },
+    gaudi: { repository: 'ghcr.io/huggingface/tei-gaudi', tag: '1.5.0' },
+    nvidia: { repository: TEI, tag: '1.5' },
+  },
+  tgi: {
+    xeon: { repository: TGI, tag: '2.4.0-intel-cpu' },
+    gaudi: { repository: 'ghcr.io/huggingface/tgi-gaudi', tag: '2.0.6' },
+    nvidia: { repository: TGI, tag: '2.2.0' },
+  },
+};
 
 function opea(name: string): Partial<Record<Platform, Image>> {
   const image = { repository: `opea/${name}`, tag: OPEA_TAG };
@@ -88,7 +113,7 @@ export const SERVICES: Record<string, ServiceDef> = {
   'tei-embedding': {
     id: 'tei-embedding',
     title: 'Text Embeddings Inference (embedding model server)',
-    images: { xeon: TEI_CPU, gaudi: TEI_HPU, nvidia: TEI_GPU },
+    images: CHAIN_MODEL_SERVERS.tei,
     port: 80,
     hostPort: 6006,
     path: '/embed',
@@ -144,7 +169,7 @@ export const SERVICES: Record<string, ServiceDef> = {
   'tei-reranking': {
     id: 'tei-reranking',
     title: 'Text Embeddings Inference (reranking model server)',
-    images: { xeon: TEI_CPU, gaudi: TEI_HPU, nvidia: TEI_GPU },
+    images: CHAIN_MODEL_SERVERS.tei,
     port: 80,
     hostPort: 8808,
     path: '/rerank',
@@ -168,11 +193,7 @@ export const SERVICES: Record<string, ServiceDef> = {
   tgi: {
     id: 'tgi',
     title: 'Text Generation Inference (LLM model server)',
-    images: {
-      xeon: { repository: 'ghcr.io/huggingface/text-generation-inference', tag: '2.4.0-intel-cpu' },
-      gaudi: { repository: 'ghcr.io/huggingface/tgi-gaudi', tag: '2.3.1' },
-      nvidia: { repository: 'ghcr.io/huggingface/text-generation-inference', tag: '2.4.1' },
-    },
+    images: CHAIN_MODEL_SERVERS.tgi,
     port: 80,
     hostPort: 9009,
     path: '/generate',

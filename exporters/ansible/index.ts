@@ -8,8 +8,8 @@ import yaml from 'js-yaml';
 import { Bundle } from '../bundle';
 import { ansibleReadme } from './readme';
 import {
-  composeAppDefaults, composeAppPreflight, composeAppTasks, composeAppVars, CR_FILE, dockerHostDefaults, dockerHostTasks, EnvEntry,
-  gmcPipelineDefaults, gmcPipelineTasks, gmcPipelineVars,
+  composeAppDefaults, composeAppPreflight, composeAppTasks, composeAppUp, composeAppVars, CR_FILE, dockerHostDefaults, dockerHostTasks,
+  EnvEntry, gmcPipelineDefaults, gmcPipelineTasks, gmcPipelineVars,
 } from './roles';
 import { ansibleYaml, unsafe } from './yaml';
 
@@ -36,10 +36,12 @@ export interface AnsibleInput {
 /**
  * Collections the roles use, pinned to the newest releases that still support ansible-core 2.14
  * (Debian 12's): community.docker 3.13.x has docker_compose_v2 (3.6.0) with wait/wait_timeout
- * (3.8.0); kubernetes.core 3.3.x has server_side_apply (2.3.0). Both also run on newer ansible-core.
+ * (3.8.0, the minimum the preflight checks); kubernetes.core 3.3.x has server_side_apply (2.3.0).
+ * Both also run on newer ansible-core.
  */
+export const DOCKER_COLLECTION = { name: 'community.docker', version: '3.13.10', minimum: '3.8.0' } as const;
 export const COLLECTIONS = [
-  { name: 'community.docker', version: '3.13.10' },
+  DOCKER_COLLECTION,
   { name: 'kubernetes.core', version: '3.3.1' },
 ] as const;
 
@@ -49,6 +51,12 @@ export const MIN_ANSIBLE_CORE = '2.14';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Files of the compose export that the hosts need (the README and the example stay in the bundle). */
 const COMPOSE_DOCS = new Set(['README.md', '.env.example']);
+
+/** [service, image] of each service of the compose file, for the README. */
+function composeImages(text: string | undefined): [string, string][] {
+  const services = (yaml.load(text ?? '') as { services?: Record<string, { image?: unknown }> } | null)?.services ?? {};
+  return Object.entries(services).flatMap(([name, s]): [string, string][] => (typeof s?.image === 'string' ? [[name, s.image]] : []));
+}
 
 /** metadata.name of the GMConnector file, which the play waits on. */
 function crName(text: string): string | undefined {
@@ -127,8 +135,9 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
     put('roles/docker_host/tasks/main.yml', dockerHostTasks());
     put('roles/compose_app/defaults/main.yml', composeAppDefaults(env));
     put('roles/compose_app/vars/main.yml', composeAppVars(composeFiles, dirs, routerPort));
-    put('roles/compose_app/tasks/preflight.yml', composeAppPreflight());
+    put('roles/compose_app/tasks/preflight.yml', composeAppPreflight(DOCKER_COLLECTION));
     put('roles/compose_app/tasks/main.yml', composeAppTasks(dirs.length > 0, routerPort !== undefined));
+    put('roles/compose_app/tasks/up.yml', composeAppUp());
     for (const f of composeFiles) bundle[`ansible/roles/compose_app/files/${f}`] = input.files[`compose/${f}`];
     plays.push({
       name: 'Run the pipeline with docker compose',
@@ -155,6 +164,7 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
     hasCompose,
     hasGmc: crFile !== undefined,
     env: input.composeEnv,
+    images: hasCompose ? composeImages(input.files['compose/compose.yaml']) : [],
     collections: COLLECTIONS,
     minAnsibleCore: MIN_ANSIBLE_CORE,
   });

@@ -8,6 +8,8 @@ export interface ReadmeFacts {
   hasCompose: boolean;
   hasGmc: boolean;
   env: { name: string; secret: boolean; required: boolean; default?: string }[];
+  /** Service name and image of each service of the compose project. */
+  images: [string, string][];
   collections: readonly { name: string; version: string }[];
   minAnsibleCore: string;
 }
@@ -54,6 +56,12 @@ export function ansibleReadme(f: ReadmeFacts): string {
     );
   }
   p(...plays);
+
+  if (f.images.length > 0) {
+    p('## What it runs');
+    p('The compose play starts these services and images (`roles/compose_app/files/compose.yaml`):', '', ...f.images.map(([name, image]) => `- ${code(name)}: ${code(image)}`));
+  }
+  if (f.hasGmc) p('The GMConnector names no image: on Kubernetes the templates of the installed GMC release choose every one.');
 
   p('## Run it');
   p(
@@ -150,5 +158,14 @@ export function ansibleReadme(f: ReadmeFacts): string {
     'ansible-core 2.17 or later you may move to the current majors (community.docker 5, kubernetes.core 6): the',
     'modules and options the roles use are unchanged there.',
   );
+  if (f.hasCompose) {
+    p(
+      'Before changing anything the compose play checks that the `community.docker.docker_compose_v2` Ansible resolves',
+      "takes the options the role passes (community.docker 3.8.0 or later; Debian 12's `ansible` package has 3.4.7), and",
+      'stops with how to install it otherwise. Without internet access on the controller: on another machine run',
+      '`ansible-galaxy collection download -r requirements.yml`, copy the `collections/` folder it writes, and run',
+      '`ansible-galaxy collection install -r requirements.yml` inside it.',
+    );
+  }
   return `${out.join('\n').trimEnd()}\n`;
 }

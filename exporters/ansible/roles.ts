@@ -105,10 +105,64 @@ export function composeAppVars(files: string[], dirs: string[], routerPort: stri
 
 const ENV_VALUE = "lookup('ansible.builtin.env', item.name, default=item.default)";
 
+/** A collection as requirements.yml pins it, with the oldest release that has what the roles use. */
+export interface CollectionPin {
+  name: string;
+  version: string;
+  minimum: string;
+}
+
+const COMPOSE_MODULE = 'community.docker.docker_compose_v2';
+
+/** The options the compose_app role passes to docker_compose_v2: the preflight checks the module takes them. */
+const COMPOSE_UP_ARGS = {
+  project_src: '{{ compose_app_dir }}',
+  state: 'present',
+  pull: '{{ compose_app_pull }}',
+  remove_orphans: true,
+  wait: true,
+  wait_timeout: '{{ compose_app_wait_timeout }}',
+};
+
+/**
+ * Asks Ansible which docker_compose_v2 it resolves (ansible-doc with the play's own Python, config and
+ * playbook folder) and whether that module takes every option the role passes. The role's tasks that
+ * use it are included only after this check, so an older collection (Debian 12's 3.4.7) stops the
+ * play here with how to install one, rather than with Ansible's "couldn't resolve module/action".
+ */
+function composeModuleChecks(docker: CollectionPin, tags: string[]): Json[] {
+  const tarball = `${docker.name.replace('.', '-')}-${docker.version}.tar.gz`;
+  return [
+    task(`Find the ${COMPOSE_MODULE} module Ansible resolves on the controller`, 'ansible.builtin.command', {
+      argv: ['{{ ansible_playbook_python }}', '-m', 'ansible.cli.doc', '--json', '--type', 'module', '--playbook-dir', '{{ playbook_dir }}', COMPOSE_MODULE],
+    }, { delegate_to: 'localhost', run_once: true, register: 'compose_app_compose_module', changed_when: false, check_mode: false, tags }),
+    task(`Check the controller has ${docker.name} ${docker.minimum} or later`, 'ansible.builtin.assert', {
+      that: ['compose_app_compose_options | ansible.builtin.difference(compose_app_compose_doc.options | default({}) | list) | length == 0'],
+      fail_msg: [
+        `This play runs ${COMPOSE_MODULE} with the options {{ compose_app_compose_options | join(', ') }}, which need ${docker.name}`,
+        `${docker.minimum} or later (the module came in 3.6.0, wait and wait_timeout in 3.8.0; Debian 12's ansible package has 3.4.7).`,
+        `Here Ansible finds {{ compose_app_compose_doc.filename | default('no such module') }}. Install the release requirements.yml pins, ${docker.version}.`,
+        'Online: ansible-galaxy collection install -r requirements.yml.',
+        `Offline: on a machine with internet access, ansible-galaxy collection download ${docker.name}:${docker.version} saves ${tarball}`,
+        'and the tarball of its dependency community.library_inventory_filtering_v1 under collections/; copy both here and run',
+        `ansible-galaxy collection install ${tarball} community-library_inventory_filtering_v1-*.tar.gz. Nothing has been changed.`,
+      ].join(' '),
+      quiet: true,
+    }, {
+      vars: {
+        compose_app_compose_options: Object.keys(COMPOSE_UP_ARGS),
+        compose_app_compose_doc: `{{ (compose_app_compose_module.stdout | ansible.builtin.from_json)['${COMPOSE_MODULE}'].doc | default({}) }}`,
+      },
+      tags,
+    }),
+  ];
+}
+
 /** Checks that change nothing; they run before the docker_host role (site.yml's pre_tasks). */
-export function composeAppPreflight(): Json[] {
+export function composeAppPreflight(docker: CollectionPin): Json[] {
   const tags = [PREFLIGHT_TAG];
   return [
+    ...composeModuleChecks(docker, tags),
     task('Check the required variables are set in the controller environment', 'ansible.builtin.assert', {
       that: [`${ENV_VALUE} | length > 0`],
       fail_msg: "{{ item.name }} is empty: export it in the shell that runs ansible-playbook (it is {{ 'a secret' if item.secret else 'required' }} and is never stored in this bundle). Nothing has been changed.",
@@ -150,14 +204,8 @@ export function composeAppTasks(hasSubdirs: boolean, hasRouterPort: boolean): Js
       group: 'root',
       mode: '0600',
     }, { ...become, no_log: true, diff: false }),
-    task('Start the project and wait until every service is running and healthy', 'community.docker.docker_compose_v2', {
-      project_src: '{{ compose_app_dir }}',
-      state: 'present',
-      pull: '{{ compose_app_pull }}',
-      remove_orphans: true,
-      wait: true,
-      wait_timeout: '{{ compose_app_wait_timeout }}',
-    }, become),
+    // Included, not imported: Ansible resolves the module only once the preflight has checked it.
+    task('Start the project', 'ansible.builtin.include_tasks', { file: 'up.yml' }),
   );
   if (hasRouterPort) {
     tasks.push(task('Show where the pipeline answers', 'ansible.builtin.debug', {
@@ -165,6 +213,11 @@ export function composeAppTasks(hasSubdirs: boolean, hasRouterPort: boolean): Js
     }));
   }
   return tasks;
+}
+
+/** compose_app's up.yml. */
+export function composeAppUp(): Json[] {
+  return [task('Start the project and wait until every service is running and healthy', COMPOSE_MODULE, COMPOSE_UP_ARGS, { become: true })];
 }
 
 // ---------------------------------------------------------------------------------------- gmc_pipeline

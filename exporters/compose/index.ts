@@ -4,13 +4,14 @@
  * microservices are the chain edition of the catalog (the images GMC's templates deploy).
  */
 import yaml from 'js-yaml';
-import { CHAIN_TAG, Image, ROUTER, service, ServiceDef, serviceByStep } from '../../core/catalog';
+import { CHAIN_TAG, findBackend, Image, ROUTER, service, ServiceDef, serviceByStep } from '../../core/catalog';
 import { Component, Platform } from '../../core/model';
 import { DEFAULT_INDEX_NAME } from '../../core/node-types';
 import { Bundle } from '../bundle';
-import { DOWNSTREAM_KEYS } from '../gmc/rules';
+import { DOWNSTREAM_KEYS, EXTERNAL_STEP_NAMES } from '../gmc/rules';
 import { composeGuardrail, guardModelServerName } from '../guardrails';
 import { checkComposeProject } from './check';
+import { embeddingFeeds } from './feeds';
 import { GmcStep } from '../../core/gmc-shape';
 
 type Json = Record<string, unknown>;
@@ -61,6 +62,9 @@ class ComposeBuilder {
   private readonly defs = new Map<string, ServiceDef>();
   private needsHfToken = false;
   private readonly usesModelCache = new Set<string>();
+  /** serviceName -> its step's config, and -> the embedding step that feeds it. */
+  private readonly configs = new Map<string, Record<string, string>>();
+  private feeds = new Map<string, string | undefined>();
 
   constructor(
     private readonly cr: Json,
@@ -68,10 +72,13 @@ class ComposeBuilder {
     private readonly platform: Platform,
   ) {}
 
+  private nodes(): Record<string, { routerType: string; steps: Step[] }> {
+    return (this.cr.spec as { nodes: Record<string, { routerType: string; steps: Step[] }> }).nodes;
+  }
+
   /** All steps of all router nodes, in order. */
   private steps(): Step[] {
-    const nodes = (this.cr.spec as { nodes: Record<string, { steps: Step[] }> }).nodes;
-    return Object.values(nodes).flatMap((n) => n.steps);
+    return Object.values(this.nodes()).flatMap((n) => n.steps);
   }
 
   build(): Json {
@@ -81,7 +88,9 @@ class ComposeBuilder {
       const def = serviceByStep(step.name, this.platform);
       if (!def) throw new Error(`catalog: no service deploys GMC step ${step.name}`);
       this.defs.set(step.internalService.serviceName, def);
+      this.configs.set(step.internalService.serviceName, step.internalService.config ?? {});
     }
+    this.feeds = embeddingFeeds(this.nodes(), (step) => this.embeds(step));
     for (const step of steps) {
       if (step.externalService) step.serviceUrl = step.externalService;
       if (step.internalService) this.addService(step, step.internalService);
@@ -150,6 +159,11 @@ class ComposeBuilder {
         environment[key] = this.dependencyUrl(value);
         dependsOn[value] = this.condition(value);
       }
+      for (const [key, server] of this.sharedWithEmbedding(name, component)) {
+        if (key in environment) continue;
+        environment[key] = this.dependencyUrl(server);
+        dependsOn[server] = this.condition(server);
+      }
       for (const key of Object.keys(def.chain.env)) {
         if (key === 'INDEX_NAME') environment[key] = literal(String(component?.params.indexName ?? DEFAULT_INDEX_NAME));
         else if (key === 'HUGGINGFACEHUB_API_TOKEN') environment[key] = '${HF_TOKEN:-}';
@@ -166,6 +180,28 @@ class ComposeBuilder {
     }
     this.services[name] = this.modelServer(def, config);
     step.serviceUrl = url(def, name, def.port, config.endpoint ?? '');
+  }
+
+  private embeds(step: GmcStep): boolean {
+    const name = step.internalService?.serviceName;
+    return name ? this.byName.get(name)?.kind === 'embedding' : step.externalService !== undefined && step.name === EXTERNAL_STEP_NAMES.embedding;
+  }
+
+  /**
+   * The dependencies a component shares with the embedding that feeds it (a retriever's TEI), as
+   * [variable, serviceName of that embedding's own server], wherever the two sit in the graph.
+   */
+  private sharedWithEmbedding(name: string, component: Component | undefined): [string, string][] {
+    const embeddingName = this.feeds.get(name);
+    const embedding = embeddingName ? this.byName.get(embeddingName) : undefined;
+    const deploy = component && findBackend(component.kind, component.backend)?.deploy;
+    const own = embedding && findBackend(embedding.kind, embedding.backend)?.deploy;
+    if (!embeddingName || deploy?.type !== 'service' || own?.type !== 'service') return [];
+    return deploy.dependencies.filter((dep) => dep.sharedWith === 'embedding').flatMap((dep): [string, string][] => {
+      const key = own.dependencies.find((d) => d.service === dep.service)?.gmcKey;
+      const server = key ? this.configs.get(embeddingName)?.[key] : undefined;
+      return server ? [[dep.gmcKey, server]] : [];
+    });
   }
 
   private modelServer(def: ServiceDef, config: Record<string, string>): Json {
@@ -248,7 +284,7 @@ function envExample(vars: ComposeEnvVar[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function readme(name: string, services: string[]): string {
+function readme(name: string, services: Json): string {
   return [
     `# ${name}: docker compose project`,
     '',
@@ -265,9 +301,9 @@ function readme(name: string, services: string[]): string {
     'curl -s http://localhost:${ROUTER_PORT:-8080}/ -H "Content-Type: application/json" -d \'{"text": "What is OPEA?"}\'',
     '```',
     '',
-    'Only the router publishes a host port. Services:',
+    `Only the router publishes a host port. Services, with the model servers at the versions OPEA ${CHAIN_TAG} ran them:`,
     '',
-    ...services.map((s) => `- \`${s}\``),
+    ...Object.entries(services).map(([s, def]) => `- \`${s}\`: \`${(def as Json).image}\``),
     '',
   ].join('\n');
 }
@@ -291,7 +327,7 @@ export function composeBundle(cr: Json, components: Component[], names: Map<stri
     bundle: {
       'compose/compose.yaml': header + yaml.dump(project, { lineWidth: 150, noRefs: true, quoteStyle: 'double' }),
       'compose/.env.example': envExample(env),
-      'compose/README.md': readme(project.name, Object.keys(services)),
+      'compose/README.md': readme(project.name, services),
     },
     env,
   };

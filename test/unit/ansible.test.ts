@@ -9,7 +9,7 @@ import { exportPipeline, TARGETS } from '../../exporters';
 import { AnsibleInput, ansibleBundle, COLLECTIONS } from '../../exporters/ansible';
 import { ansibleYaml, loadAnsibleYaml, Unsafe } from '../../exporters/ansible/yaml';
 import { Bundle, writeBundle } from '../../exporters/bundle';
-import { ansible, lint, loadWithAnsible, requireAnsible, syntaxCheck } from '../support/ansible/helpers';
+import { ansible, lint, loadWithAnsible, requireAnsible, STUB_COLLECTIONS, syntaxCheck, SYSTEM_COLLECTIONS } from '../support/ansible/helpers';
 import { exampleFlow, REFERENCE_DIR } from '../support/reference';
 
 type Json = Record<string, unknown>;
@@ -80,7 +80,7 @@ describe('Ansible exporter', function () {
       assert.ok(files.every((f) => f.startsWith('ansible/')), files.join('\n'));
       for (const f of ['ansible.cfg', 'inventory/hosts.yml', 'group_vars/all.yml', 'site.yml', 'requirements.yml', 'README.md',
         'roles/docker_host/tasks/main.yml', 'roles/compose_app/tasks/main.yml', 'roles/compose_app/tasks/preflight.yml',
-        'roles/compose_app/files/compose.yaml', 'roles/gmc_pipeline/tasks/main.yml', 'roles/gmc_pipeline/files/gmconnector.yaml']) {
+        'roles/compose_app/tasks/up.yml', 'roles/compose_app/files/compose.yaml', 'roles/gmc_pipeline/tasks/main.yml', 'roles/gmc_pipeline/files/gmconnector.yaml']) {
         assert.ok(files.includes(`ansible/${f}`), `missing ansible/${f}`);
       }
       const inventory = yamlOf(bundle, 'inventory/hosts.yml') as { all: { children: Record<string, { hosts: Json }> } };
@@ -95,6 +95,15 @@ describe('Ansible exporter', function () {
       for (const c of COLLECTIONS) assert.match(c.version, /^\d+\.\d+\.\d+$/, 'an exact version');
       assert.match(bundle['ansible/README.md'], /ansible-galaxy collection install -r requirements\.yml/);
       assert.match(bundle['ansible/README.md'], /ansible-playbook -i inventory\/hosts\.yml site\.yml/);
+    });
+
+    it('README: the image of every compose service, and how to install the collections offline', () => {
+      const bundle = exportFlow('chatqna.json', 'gaudi');
+      const readme = bundle['ansible/README.md'];
+      const compose = yaml.load(bundle['compose/compose.yaml']) as { services: Record<string, { image: string }> };
+      for (const [name, service] of Object.entries(compose.services)) assert.ok(readme.includes(`- \`${name}\`: \`${service.image}\``), name);
+      assert.ok(readme.includes('`ghcr.io/huggingface/tei-gaudi:1.5.0`') && readme.includes('`${REGISTRY:-opea}/retriever-redis:${TAG:-1.1}`'));
+      assert.match(readme, /`ansible-galaxy collection download -r requirements\.yml`, copy the `collections\/` folder it writes, and run\n`ansible-galaxy collection install -r requirements\.yml` inside it/);
     });
 
     it('ships the exported files verbatim: the compose project, not its README or example, and the GMConnector', () => {
@@ -214,7 +223,7 @@ describe('Ansible exporter', function () {
 
     it('lint checks module arguments: an unknown docker_compose_v2 or k8s option fails it', () => {
       const cwd = write(ansibleBundle(referenceInput()));
-      const compose = path.join(cwd, 'roles', 'compose_app', 'tasks', 'main.yml');
+      const compose = path.join(cwd, 'roles', 'compose_app', 'tasks', 'up.yml');
       // ansible-lint stops at a templated value of a typed option; literals stand in for the two variables.
       const literal = fs.readFileSync(compose, 'utf8').replace('"{{ compose_app_pull }}"', 'missing').replace('"{{ compose_app_wait_timeout }}"', '1800');
       assert.ok(!literal.includes('{{ compose_app_pull }}') && !literal.includes('{{ compose_app_wait_timeout }}'));
@@ -269,6 +278,59 @@ describe('Ansible exporter', function () {
         assert.ok(!quoted.output.includes("hf_it's"), 'the secret is not printed');
         const ok = preflight(cwd, { HF_TOKEN: 'hf_test' });
         assert.equal(ok.status, 0, ok.output);
+      });
+
+      describe('needs community.docker with docker_compose_v2 and its wait option, and says how to install it', () => {
+        /** Collections on these paths only: not the test stub, nor anything on Python's path. */
+        const collectionsOn = (...paths: string[]) => ({ ANSIBLE_COLLECTIONS_PATH: paths.join(':'), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH: 'False', PYTHONPATH: process.env.PYTHONPATH });
+        /** The compose play alone: the GMC play's kubernetes.core is not on those paths either. */
+        const composeBundle = (): string => {
+          const cwd = write(ansibleBundle({ ...referenceInput(), files: only(referenceInput().files, 'compose/') }));
+          fs.writeFileSync(path.join(cwd, 'local.yml'), ansibleYaml({ all: { children: { docker_hosts: { hosts: { localhost: { ansible_connection: 'local' } } } } } }));
+          return cwd;
+        };
+        const refused = (run: { status: number | null; output: string }, found: RegExp) => {
+          assert.notEqual(run.status, 0, run.output);
+          assert.match(run.output, /This play runs community\.docker\.docker_compose_v2 with the options project_src, state, pull, remove_orphans, wait, wait_timeout, which need community\.docker 3\.8\.0 or later/);
+          assert.match(run.output, found);
+          assert.match(run.output, /Online: ansible-galaxy collection install -r requirements\.yml\./);
+          assert.match(run.output, /ansible-galaxy collection download community\.docker:3\.13\.10 saves community-docker-3\.13\.10\.tar\.gz/);
+          assert.match(run.output, /run ansible-galaxy collection install community-docker-3\.13\.10\.tar\.gz community-library_inventory_filtering_v1-\*\.tar\.gz\. Nothing has been changed\./);
+          assert.ok(!run.output.includes("couldn't resolve module"), run.output);
+          assert.ok(!run.output.includes('Check the required variables'), 'stops at the first check');
+        };
+
+        it('loads without the collection: docker_compose_v2 is resolved only when its tasks are included, after the preflight', () => {
+          const cwd = composeBundle();
+          const syntax = ansible('ansible-playbook', ['-i', 'local.yml', 'site.yml', '--syntax-check'], cwd, collectionsOn(fs.mkdtempSync(path.join(dir, 'none-'))));
+          assert.equal(syntax.status, 0, syntax.output);
+          const main = loadAnsibleYaml(fs.readFileSync(path.join(cwd, 'roles', 'compose_app', 'tasks', 'main.yml'), 'utf8')) as Json[];
+          assert.deepEqual(findTask(main, 'Start the project')['ansible.builtin.include_tasks'], { file: 'up.yml' });
+        });
+
+        it('stops before anything changes without the collection', () => {
+          refused(preflight(composeBundle(), { HF_TOKEN: 'hf_test', ...collectionsOn(fs.mkdtempSync(path.join(dir, 'none-'))) }), /Here Ansible finds no such module\./);
+        });
+
+        it('stops before anything changes with 3.7, whose docker_compose_v2 has no wait option', () => {
+          const old = path.join(dir, 'collections-3.7');
+          fs.cpSync(STUB_COLLECTIONS, old, { recursive: true });
+          const root = path.join(old, 'ansible_collections', 'community', 'docker');
+          const module = path.join(root, 'plugins', 'modules', 'docker_compose_v2.py');
+          fs.writeFileSync(module, fs.readFileSync(module, 'utf8').split('\n').filter((l) => !/^ {2}wait(_timeout)?:|^ {4}wait(_timeout)?=/.test(l)).join('\n'));
+          const manifest = path.join(root, 'MANIFEST.json');
+          fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace('"3.13.10"', '"3.7.0"'));
+          const run = preflight(composeBundle(), { HF_TOKEN: 'hf_test', ...collectionsOn(old) });
+          refused(run, new RegExp(`Here Ansible finds ${module.replace(/[.]/g, '\\.')}\\.`));
+        });
+
+        it("stops before anything changes with this machine's own community.docker when it predates 3.8.0 (Debian 12's is 3.4.7)", function () {
+          const listed = ansible('ansible-galaxy', ['collection', 'list', 'community.docker', '--format', 'json'], dir, collectionsOn(...SYSTEM_COLLECTIONS));
+          const json = listed.output.slice(listed.output.indexOf('{'), listed.output.lastIndexOf('}') + 1);
+          const versions = Object.values(JSON.parse(json) as Record<string, { 'community.docker': { version: string } }>).map((c) => c['community.docker'].version.split('.').map(Number));
+          if (!versions.every(([major, minor]) => major < 3 || (major === 3 && minor < 8))) this.skip();
+          refused(preflight(composeBundle(), { HF_TOKEN: 'hf_test', ...collectionsOn(...SYSTEM_COLLECTIONS) }), /Here Ansible finds (no such module|\S+\/docker_compose_v2\.py)\./);
+        });
       });
 
       it('.env: single-quoted values from the controller environment, defaults otherwise, nothing evaluated', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import yaml from 'js-yaml';
+import { CHAIN_TAG } from '../../core/catalog';
 import { Platform } from '../../core/model';
 import { loadPipeline } from '../../core/pipeline';
 import { formatProblem, ProblemList } from '../../core/problems';
@@ -18,6 +19,17 @@ function exportAll(flow: unknown, platform: Platform = 'xeon'): Record<string, s
   assert.deepEqual(exportProblems.items.map(formatProblem), []);
   return bundle as Record<string, string>;
 }
+
+/**
+ * The model servers OPEA 1.1 ran beside the chain images: GenAIInfra v1.1 microservices-connector/config/
+ * manifests (tei.yaml, teirerank.yaml, tei_gaudi.yaml, teirerank_gaudi.yaml, tgi.yaml, tgi_gaudi.yaml,
+ * tgi_nv.yaml) and GenAIExamples v1.1 ChatQnA/docker_compose (on NVIDIA its reranker's TEI, the GPU build).
+ */
+const OPEA_1_1_MODEL_SERVERS: Record<Platform, { tei: string; tgi: string }> = {
+  xeon: { tei: 'ghcr.io/huggingface/text-embeddings-inference:cpu-1.5', tgi: 'ghcr.io/huggingface/text-generation-inference:2.4.0-intel-cpu' },
+  gaudi: { tei: 'ghcr.io/huggingface/tei-gaudi:1.5.0', tgi: 'ghcr.io/huggingface/tgi-gaudi:2.0.6' },
+  nvidia: { tei: 'ghcr.io/huggingface/text-embeddings-inference:1.5', tgi: 'ghcr.io/huggingface/text-generation-inference:2.2.0' },
+};
 
 function composeOf(files: Record<string, string>): Json {
   return yaml.load(files['compose/compose.yaml']) as Json;
@@ -119,7 +131,7 @@ describe('compose exporter', () => {
     const gaudi = composeOf(exportAll(exampleFlow('chatqna.json'), 'gaudi'));
     assert.equal(gaudi.services['llm-tgi'].runtime, 'habana');
     assert.match(gaudi.services['llm-tgi'].image, /tgi-gaudi/);
-    assert.match(gaudi.services['embedding-tei'].image, /hpu-/);
+    assert.match(gaudi.services['embedding-tei'].image, /tei-gaudi/);
   });
 
   it('escapes $ in user strings so compose never interpolates them', () => {
@@ -134,6 +146,69 @@ describe('compose exporter', () => {
 
   it('is byte-identical for the same flow', () => {
     assert.deepEqual(exportAll(exampleFlow('chatqna-switch.json')), exportAll(exampleFlow('chatqna-switch.json')));
+  });
+
+  describe('gives every retriever and dataprep the TEI of the embedding that feeds it', () => {
+    /** The service the variable names, after checking the service starts after it and is a TEI serving `model`. */
+    function teiOf(compose: Json, name: string, variable: string, model: string): string {
+      const service = compose.services[name];
+      const url = service.environment[variable];
+      assert.ok(url, `${name} has no ${variable}`);
+      const tei = new URL(url).hostname;
+      assert.ok(service.depends_on[tei], `${name} starts before ${tei}`);
+      assert.match(compose.services[tei].image, /text-embeddings-inference|tei-gaudi/, tei);
+      assert.equal(compose.services[tei].command[compose.services[tei].command.indexOf('--model-id') + 1], model, tei);
+      return tei;
+    }
+
+    it('in a sequence', () => {
+      const compose = composeOf(exportAll(exampleFlow('chatqna.json')));
+      assert.equal(teiOf(compose, 'retriever', 'TEI_EMBEDDING_ENDPOINT', 'BAAI/bge-base-en-v1.5'), 'embedding-tei');
+      assert.equal(teiOf(compose, 'dataprep', 'TEI_ENDPOINT', 'BAAI/bge-base-en-v1.5'), 'embedding-tei');
+    });
+
+    it('in switch branches that embed for themselves', () => {
+      const compose = composeOf(exportAll(exampleFlow('chatqna-switch.json')));
+      assert.equal(teiOf(compose, 'retriever-large', 'TEI_EMBEDDING_ENDPOINT', 'BAAI/bge-base-en-v1.5'), 'embedding-large-tei');
+      assert.equal(teiOf(compose, 'retriever-small', 'TEI_EMBEDDING_ENDPOINT', 'BAAI/bge-small-en-v1.5'), 'embedding-small-tei');
+    });
+
+    it('in switch branches after one embedding (which GMC cannot wire across router nodes)', () => {
+      // chatqna-switch with embedding-large in front of the switch and no embedding-small.
+      const flow = (structuredClone(exampleFlow('chatqna-switch.json')) as Json[]).filter((n) => n.name !== 'embedding-small');
+      const byName = (name: string) => flow.find((n) => n.name === name) as Json;
+      byName('POST /v1/chatqna').wires = [[byName('embedding-large').id]];
+      byName('embedding-large').wires = [[byName('embedding-model-id').id]];
+      byName('embedding-model-id').wires = [[byName('retriever-large').id], [byName('retriever-small').id]];
+      const files = exportAll(flow);
+      const cr = yaml.load(files['gmc/chatqna-switch.yaml']) as Json;
+      const retrievers = (Object.values(cr.spec.nodes) as Json[]).flatMap((node) => node.steps).filter((step: Json) => step.name === 'Retriever' && step.internalService);
+      assert.equal(retrievers.length, 2);
+      for (const step of retrievers) assert.equal(step.internalService.config.TEI_EMBEDDING_ENDPOINT, undefined, 'GMC resolves no key across router nodes');
+      const compose = composeOf(files);
+      assert.equal(teiOf(compose, 'retriever-large', 'TEI_EMBEDDING_ENDPOINT', 'BAAI/bge-base-en-v1.5'), 'embedding-large-tei');
+      assert.equal(teiOf(compose, 'retriever-small', 'TEI_EMBEDDING_ENDPOINT', 'BAAI/bge-base-en-v1.5'), 'embedding-large-tei');
+    });
+
+    it('in ensemble branches: the branch\'s own embedding, else the one before the fan-out', () => {
+      const compose = composeOf(exportAll(exampleFlow('retriever-ensemble.json')));
+      assert.equal(teiOf(compose, 'retriever-docs', 'TEI_EMBEDDING_ENDPOINT', 'BAAI/bge-base-en-v1.5'), 'embedding-tei');
+      assert.equal(teiOf(compose, 'retriever-multilingual', 'TEI_EMBEDDING_ENDPOINT', 'intfloat/multilingual-e5-base'), 'embedding-multilingual-tei');
+    });
+  });
+
+  it('runs the model servers at the versions OPEA 1.1, the chain release, ran them, and its README names them', () => {
+    assert.equal(CHAIN_TAG, '1.1', 'a new chain release needs its own model-server versions, here and in the catalog');
+    for (const platform of ['xeon', 'gaudi', 'nvidia'] as const) {
+      const files = exportAll(exampleFlow('chatqna.json'), platform);
+      const compose = composeOf(files);
+      const { tei, tgi } = OPEA_1_1_MODEL_SERVERS[platform];
+      assert.equal(compose.services['embedding-tei'].image, tei, platform);
+      assert.equal(compose.services['reranking-tei'].image, tei, platform);
+      assert.equal(compose.services['llm-tgi'].image, tgi, platform);
+      assert.equal(compose.services.retriever.image, '${REGISTRY:-opea}/retriever-redis:${TAG:-1.1}');
+      for (const image of [tei, tgi, '${REGISTRY:-opea}/retriever-redis:${TAG:-1.1}']) assert.ok(files['compose/README.md'].includes(image), `${platform}: README names ${image}`);
+    }
   });
 });
 

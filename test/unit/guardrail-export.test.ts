@@ -136,7 +136,7 @@ describe('guardrail export', () => {
 
     it('uses the platform model server on Gaudi', () => {
       const { compose } = composeProject('gaudi');
-      assert.equal(compose.services['in-guard-tgi'].image, 'ghcr.io/huggingface/tgi-gaudi:2.3.1');
+      assert.equal(compose.services['in-guard-tgi'].image, 'ghcr.io/huggingface/tgi-gaudi:2.0.6');
       assert.equal(compose.services['in-guard-tgi'].runtime, 'habana');
     });
   });

@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../reference';
 export const STUB_COLLECTIONS = path.join(REPO_ROOT, 'test', 'support', 'ansible', 'collections');
 
 /** Where Debian's `ansible` package and a user's `ansible-galaxy` put collections. */
-const SYSTEM_COLLECTIONS = [path.join(os.homedir(), '.ansible', 'collections'), '/usr/share/ansible/collections', '/usr/lib/python3/dist-packages'];
+export const SYSTEM_COLLECTIONS = [path.join(os.homedir(), '.ansible', 'collections'), '/usr/share/ansible/collections', '/usr/lib/python3/dist-packages'];
 
 export interface Run {
   status: number | null;
