@@ -62,15 +62,20 @@ def correct(fakes):
     fakes.json = types.SimpleNamespace(dumps=dumps, loads=json.loads, JSONDecodeError=json.JSONDecodeError)
 
 
-def main():
-    fakes = load_fakes(sys.argv[1])
+def serve(fakes_path, spec, log_file):
+    """Starts one server thread per spec entry; returns the entries with their bound ports."""
+    fakes = load_fakes(fakes_path)
     correct(fakes)
-    spec, log_file = json.load(open(sys.argv[2])), sys.argv[3]
     ready = []
     for s in spec:
         server = ThreadingHTTPServer((s["host"], s["port"]), fakes.make_handler(s["role"], s["name"], log_file))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         ready.append({**s, "port": server.server_address[1]})
+    return ready
+
+
+def main():
+    ready = serve(sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3])
     print(json.dumps({"ready": ready}), flush=True)
     sys.stdin.read()  # runs until the parent closes our stdin (or dies)
 

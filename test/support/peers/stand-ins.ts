@@ -99,8 +99,8 @@ export function readLog(file: string): HopRecord[] {
     .map((line) => JSON.parse(line) as HopRecord);
 }
 
-/** Waits for the child's JSON line {"ready": [...]}; rejects with its stderr when it exits or times out first. */
-export function readReady(child: ChildProcess, timeoutMs: number): Promise<Required<StandInSpec>[]> {
+/** Waits for the child's JSON line {"ready": ...}; rejects with its stderr when it exits or times out first. */
+export function readReady<T = Required<StandInSpec>[]>(child: ChildProcess, timeoutMs: number, what = 'the stand-ins'): Promise<T> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -112,19 +112,20 @@ export function readReady(child: ChildProcess, timeoutMs: number): Promise<Requi
       child.kill('SIGKILL');
       reject(new Error(`${why}\n${stderr}`));
     };
-    const timer = setTimeout(() => fail(`the stand-ins did not start within ${timeoutMs} ms`), timeoutMs);
-    child.once('exit', (code, signal) => fail(`the stand-ins exited (${code ?? signal}) before they were ready`));
-    child.once('error', (err) => fail(`the stand-ins could not start: ${err.message}`));
+    const timer = setTimeout(() => fail(`${what} did not start within ${timeoutMs} ms`), timeoutMs);
+    // 'close', not 'exit': by then stderr, which says why, has been read to its end.
+    child.once('close', (code, signal) => fail(`${what} exited (${code ?? signal}) before ready`));
+    child.once('error', (err) => fail(`${what} could not start: ${err.message}`));
     lines.on('line', (line) => {
-      let parsed: { ready?: Required<StandInSpec>[] };
+      let parsed: { ready?: T };
       try {
-        parsed = JSON.parse(line) as { ready?: Required<StandInSpec>[] };
+        parsed = JSON.parse(line) as { ready?: T };
       } catch {
         return;
       }
       if (!parsed.ready) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.removeAllListeners('close');
       child.removeAllListeners('error');
       resolve(parsed.ready);
     });
@@ -142,4 +143,38 @@ export function stopChild(child: ChildProcess): Promise<void> {
     child.stdin?.end();
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * The events of a GenAIComps 1.1 LLM stream: each piece of text as the service sends it, `data: ` and
+ * Python's repr of its UTF-8 bytes (`b'...'`; comps/llms/text-generation/tgi/llm.py l.117-120), then
+ * `[DONE]` as it is (l.124).
+ */
+export function streamedEvents(sse: string): string[] {
+  return sse
+    .split('\n\n')
+    .filter((event) => event.trim() !== '')
+    .map((event) => event.replace(/^data: ?/, ''))
+    .map((data) => (data === '[DONE]' ? data : pythonBytes(data)));
+}
+
+function pythonBytes(repr: string): string {
+  const literal = /^b(['"])(.*)\1$/s.exec(repr);
+  if (!literal) throw new Error(`not a Python bytes literal: ${repr}`);
+  const body = literal[2];
+  const bytes: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] !== '\\') {
+      bytes.push(body.charCodeAt(i));
+      continue;
+    }
+    const escaped = body[++i];
+    if (escaped === 'x') {
+      bytes.push(parseInt(body.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(({ n: 10, r: 13, t: 9 } as Record<string, number>)[escaped] ?? escaped.charCodeAt(0));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
