@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadPipeline } from '../core/pipeline';
 import { PLATFORMS, Platform } from '../core/model';
-import { formatProblem, oneLine, ProblemList } from '../core/problems';
+import { formatProblem, formatWarning, oneLine, ProblemList } from '../core/problems';
 import { writeBundle } from '../exporters/bundle';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../exporters';
 import { readFlowFile } from './flow-file';
@@ -174,6 +174,7 @@ export function main(argv: string[]): number | Promise<number> {
     if (!problems.empty) return report(problems);
     const bundle = exportPipeline(pipeline, targets, { name: values.name, namespace: values.namespace, platform, gmcFlavor }, problems);
     if (!bundle) return report(problems);
+    for (const w of problems.warnings) process.stderr.write(`${formatWarning(w)}\n`);
     if (command === 'validate') {
       const count = pipeline.graph.components.length;
       process.stdout.write(`valid: ${oneLine(pipeline.graph.name, 60)}: ${count} component${count === 1 ? '' : 's'}${targets.length ? `, exportable to ${targets.join(', ')}` : ''}\n`);

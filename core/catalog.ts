@@ -60,7 +60,19 @@ function chainImage(name: string): Image {
 }
 
 /** GMC's router (GenAIInfra microservices-connector): takes the GMConnector as --graph-json, serves :8080. */
-export const ROUTER = { image: chainImage('gmcrouter'), port: 8080, arg: '--graph-json' } as const;
+export const ROUTER = {
+  image: chainImage('gmcrouter'),
+  port: 8080,
+  arg: '--graph-json',
+  /** Its HTTP client's timeout for each step's call, answer included (cmd/router/main.go l.70). */
+  callTimeoutSeconds: 30,
+} as const;
+
+/**
+ * Seconds per generated token of a 7-8B model on TGI, per platform: planning figures (not
+ * measurements) to tell whether an answer of maxTokens fits in the router's call timeout.
+ */
+export const DECODE_SECONDS_PER_TOKEN: Record<Platform, number> = { xeon: 0.1, gaudi: 0.03, nvidia: 0.03 };
 
 const OPEA_TAG = '1.5';
 

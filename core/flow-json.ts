@@ -273,10 +273,14 @@ function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute {
   const rules: Record<string, unknown>[] = Array.isArray(node.rules) ? node.rules.map((r) => (r && typeof r === 'object' ? (r as Record<string, unknown>) : {})) : [];
   if (rules.length === 0) problems.add(node.id, label, 'it has no rules', 'add one "==" rule per branch');
   const values: string[] = [];
+  const otherwise = rules.length > 1 && rules[rules.length - 1].t === 'else';
+  if (otherwise) rules.pop();
   rules.forEach((rule, i) => {
     const vt = rule.vt ?? 'str';
-    if (rule.t !== 'eq') {
-      problems.add(node.id, label, `rule ${i + 1} is '${oneLine(String(rule.t), 20)}'; a GMC Switch only tests equality`, 'use "==" rules, one per branch');
+    if (rule.t === 'else') {
+      problems.add(node.id, label, `rule ${i + 1} is "otherwise" but not the last rule`, 'move the "otherwise" rule to the end');
+    } else if (rule.t !== 'eq') {
+      problems.add(node.id, label, `rule ${i + 1} is '${oneLine(String(rule.t), 20)}'; a GMC Switch only tests equality`, 'use "==" rules, one per branch, and at most one "otherwise" rule at the end');
     } else if (vt !== 'str' && vt !== 'num' && vt !== 'bool') {
       problems.add(node.id, label, `rule ${i + 1} compares with a ${oneLine(String(vt), 20)} value`, 'compare with a fixed string, number or boolean');
     } else if (values.includes(String(rule.v))) {
@@ -289,7 +293,7 @@ function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute {
     // Keep one value per rule so the outputs still line up with their wires.
     values.splice(0, values.length, ...rules.map((rule) => String(rule.v ?? '')));
   }
-  return { id: node.id, label, tab: String(node.z ?? ''), key: parsed?.key ?? '', source: parsed?.source ?? 'request', values };
+  return { id: node.id, label, tab: String(node.z ?? ''), key: parsed?.key ?? '', source: parsed?.source ?? 'request', values, otherwise };
 }
 
 function checkJoin(node: RawNode, branches: number, problems: ProblemList): void {

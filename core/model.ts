@@ -36,6 +36,8 @@ export interface SwitchRoute {
   source: 'request' | 'payload';
   /** rules[i] is the value that sends a message to output i. */
   values: string[];
+  /** An "otherwise" rule follows them: output values.length takes every request no rule matches. */
+  otherwise: boolean;
 }
 
 /** A core join node that gathers a fan-out. */

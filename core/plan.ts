@@ -8,8 +8,15 @@ import { oneLine, ProblemList } from './problems';
 
 export type Stage =
   | { type: 'component'; component: Component }
-  | { type: 'switch'; route: SwitchRoute; branches: { value: string; stages: Stage[] }[] }
+  | { type: 'switch'; route: SwitchRoute; branches: SwitchBranch[] }
   | { type: 'ensemble'; join: JoinRoute; branches: Stage[][] };
+
+/** One output of a switch: the requests whose key equals `value`, or (otherwise) those no rule matches. */
+export interface SwitchBranch {
+  value: string;
+  otherwise: boolean;
+  stages: Stage[];
+}
 
 export interface Plan {
   /** The served http in, when the pipeline has one. */
@@ -165,11 +172,13 @@ class Planner {
           if (route.source === 'payload' && upstream.size > 0) {
             this.add(id, `it tests msg.payload.${oneLine(route.key, 40)} after earlier stages replaced the payload`, `test msg.req.body.${oneLine(route.key, 40)}: the original request, which is what GMC's router tests`);
           }
-          const ports = route.values.map((_, i) => this.out(id, i));
+          const rules = route.otherwise ? [...route.values, ''] : route.values;
+          const ports = rules.map((_, i) => this.out(id, i));
           let broken = false;
           ports.forEach((port, i) => {
             if (port.length !== 1) {
-              this.add(id, `output ${i + 1} (== ${oneLine(route.values[i], 30)}) is wired to ${port.length} nodes`, 'wire each output to exactly one node: the first stage of its branch');
+              const rule = i < route.values.length ? `== ${oneLine(route.values[i], 30)}` : 'otherwise';
+              this.add(id, `output ${i + 1} (${rule}) is wired to ${port.length} nodes`, 'wire each output to exactly one node: the first stage of its branch');
               broken = true;
             }
           });
@@ -181,7 +190,8 @@ class Planner {
             return stages;
           }
           const branches = starts.map((start, i) => ({
-            value: route.values[i],
+            value: rules[i],
+            otherwise: i >= route.values.length,
             stages: this.sequence(id, [start], meet, new Set(upstream), needsExit),
           }));
           for (const branch of branches) kindsOf(branch.stages).forEach((k) => upstream.add(k));

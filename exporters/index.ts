@@ -6,7 +6,9 @@ import { ProblemList } from '../core/problems';
 import { Bundle } from './bundle';
 import { ansibleBundle } from './ansible';
 import { composeBundle } from './compose';
-import { assertAccepted, buildGmConnector, defaultCrName, GMC_FLAVORS, GmcFlavor, gmcBundle } from './gmc';
+import { assertAccepted, buildGmConnector, connectorOf, defaultCrName, GMC_FLAVORS, GmcFlavor, gmcBundle, gmcReadme } from './gmc';
+import { requestSection } from './request-readme';
+import { deployedRequests } from './router-requests';
 import { checkGuardrailPositions } from './guardrails';
 
 export const TARGETS = ['gmc', 'compose', 'ansible'] as const;
@@ -30,6 +32,8 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
   }
   checkGuardrailPositions(pipeline.plan, problems);
   if (!problems.empty) return null;
+  // Warnings about what the deployment does differently concern a target; validate without one checks the flow.
+  const requests = targets.length > 0 ? deployedRequests(pipeline.plan, options.platform, problems) : undefined;
   const gmcOptions = { name, namespace: options.namespace ?? name, platform: options.platform };
   const flavor = options.gmcFlavor ?? 'upstream';
   // The GMConnector file is the GMC export (the Ansible bundle applies it too; validate without a
@@ -42,19 +46,22 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
     const cr = buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, flavor }, problems);
     if (!cr || !problems.empty) return null;
     gmc = gmcBundle(cr, flavor);
+    if (requests && flavor === 'upstream') gmc['gmc/README.md'] = gmcReadme(cr, requestSection(requests, cr, '$ACCESS_URL'));
   }
   let compose: ReturnType<typeof composeBundle> | undefined;
   if (needsCompose) {
     const graph = buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, composeRouted: true }, problems);
     if (!graph || !problems.empty) return null;
     assertAccepted(graph, 'upstream');
-    compose = composeBundle(graph, planComponents(pipeline.plan), pipeline.names, options.platform);
+    const section = requests ? requestSection(requests, graph, 'http://localhost:${ROUTER_PORT:-8080}') : [];
+    compose = composeBundle(graph, planComponents(pipeline.plan), pipeline.names, options.platform, section);
   }
   const bundle: Bundle = {};
   if (targets.includes('gmc')) Object.assign(bundle, gmc);
   if (targets.includes('compose') && compose) Object.assign(bundle, compose.bundle);
   if (targets.includes('ansible') && compose) {
-    Object.assign(bundle, ansibleBundle({ name, namespace: gmcOptions.namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env }));
+    const requestDocs = requests ? requestSection(requests, connectorOf(gmc) ?? {}, '$ACCESS_URL') : [];
+    Object.assign(bundle, ansibleBundle({ name, namespace: gmcOptions.namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env, requests: requestDocs }));
   }
   return bundle;
 }

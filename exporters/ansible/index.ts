@@ -31,6 +31,8 @@ export interface AnsibleInput {
   files: Bundle;
   /** Variables the compose project reads (from its .env.example): names and flags, never values of secrets. */
   composeEnv: AnsibleEnvVar[];
+  /** README section (Markdown lines) with the request bodies that reproduce the flow. */
+  requests?: string[];
 }
 
 /**
@@ -167,6 +169,7 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
     images: hasCompose ? composeImages(input.files['compose/compose.yaml']) : [],
     collections: COLLECTIONS,
     minAnsibleCore: MIN_ANSIBLE_CORE,
+    requests: input.requests ?? [],
   });
   return bundle;
 }

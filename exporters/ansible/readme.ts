@@ -12,6 +12,8 @@ export interface ReadmeFacts {
   images: [string, string][];
   collections: readonly { name: string; version: string }[];
   minAnsibleCore: string;
+  /** Markdown lines: the request bodies that reproduce the flow. */
+  requests: string[];
 }
 
 /** A Markdown code span that no value can break out of. */
@@ -167,5 +169,6 @@ export function ansibleReadme(f: ReadmeFacts): string {
       '`ansible-galaxy collection install -r requirements.yml` inside it.',
     );
   }
+  if (f.requests.length > 0) p(...f.requests);
   return `${out.join('\n').trimEnd()}\n`;
 }

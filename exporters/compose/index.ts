@@ -284,7 +284,7 @@ function envExample(vars: ComposeEnvVar[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function readme(name: string, services: Json): string {
+function readme(name: string, services: Json, requests: string[]): string {
   return [
     `# ${name}: docker compose project`,
     '',
@@ -305,11 +305,12 @@ function readme(name: string, services: Json): string {
     '',
     ...Object.entries(services).map(([s, def]) => `- \`${s}\`: \`${(def as Json).image}\``),
     '',
+    ...requests,
   ].join('\n');
 }
 
 /** Builds the compose project from the GMConnector of the same pipeline; throws if its own checks fail. */
-export function composeBundle(cr: Json, components: Component[], names: Map<string, string>, platform: Platform): ComposeResult {
+export function composeBundle(cr: Json, components: Component[], names: Map<string, string>, platform: Platform, requests: string[] = []): ComposeResult {
   const graph = structuredClone(cr);
   const byName = new Map<string, Component>();
   for (const c of components) {
@@ -327,7 +328,7 @@ export function composeBundle(cr: Json, components: Component[], names: Map<stri
     bundle: {
       'compose/compose.yaml': header + yaml.dump(project, { lineWidth: 150, noRefs: true, quoteStyle: 'double' }),
       'compose/.env.example': envExample(env),
-      'compose/README.md': readme(project.name, services),
+      'compose/README.md': readme(project.name, services, requests),
     },
     env,
   };

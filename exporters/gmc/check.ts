@@ -8,7 +8,8 @@ import path from 'node:path';
 import Ajv, { ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
 import { isDnsLabel } from '../../core/names';
-import { CONDITION_KEY, CONDITION_VALUE, GmcDialect, UPSTREAM_DIALECT } from './rules';
+import { GmcDialect, UPSTREAM_DIALECT } from './rules';
+import { parseCondition } from './conditions';
 import { GmcRouterNode as RouterNode } from '../../core/gmc-shape';
 
 const CRD_DIR = path.join(__dirname, '..', '..', '..', 'exporters', 'gmc', 'crd');
@@ -88,10 +89,13 @@ function checkNode(dialect: GmcDialect, nodeName: string, node: RouterNode, node
       errors.push(`${at(i)}.externalService is not an http(s) URL`);
     }
     if (step.condition !== undefined) {
-      if (node.routerType !== 'Switch') errors.push(`${at(i)}.condition is only routed by Switch nodes`);
-      const [key, value, ...rest] = step.condition.split('==');
-      if (rest.length > 0 || !CONDITION_KEY.test(key ?? '') || !CONDITION_VALUE.test(value ?? '')) {
-        errors.push(`${at(i)}.condition '${step.condition}' is not a key==value the router can match`);
+      const condition = parseCondition(step.condition);
+      if (node.routerType === 'Switch' && condition?.type !== 'equals' && condition?.type !== 'otherwise') {
+        errors.push(`${at(i)}.condition '${step.condition}' is neither a key==value the router can match nor a default branch`);
+      } else if (node.routerType === 'Sequence' && (condition?.type !== 'rail-passed' || i === firstExecuted)) {
+        errors.push(`${at(i)}.condition '${step.condition}' in a Sequence must test that the rail before it passed`);
+      } else if (node.routerType === 'Ensemble') {
+        errors.push(`${at(i)}.condition is not read in an Ensemble`);
       }
     }
     const executed = !svc?.isDownstreamService;

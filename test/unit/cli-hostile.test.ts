@@ -64,7 +64,7 @@ describe('opea-flow CLI', () => {
     const r = run(['export', CHATQNA, '--target', 'all', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(fs.readdirSync(out).sort(), ['ansible', 'compose', 'gmc']);
-    assert.deepEqual(fs.readdirSync(path.join(out, 'gmc')), ['chatqna.yaml']);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'gmc')).sort(), ['README.md', 'chatqna.yaml']);
     assert.deepEqual(fs.readdirSync(path.join(out, 'compose')).sort(), ['.env.example', 'README.md', 'compose.yaml']);
   });
 
@@ -133,7 +133,7 @@ describe('opea-flow CLI', () => {
           assert.ok(!fs.existsSync(out) || fs.readdirSync(out).length === 0, 'nothing written');
           return;
         }
-        const files = [...fs.readdirSync(path.join(out, 'gmc')).map((f) => `gmc/${f}`), 'compose/compose.yaml'];
+        const files = [...fs.readdirSync(path.join(out, 'gmc')).filter((f) => f.endsWith('.yaml')).map((f) => `gmc/${f}`), 'compose/compose.yaml'];
         assert.equal(files.length, 2);
         for (const file of files) {
           const text = fs.readFileSync(path.join(out, file), 'utf8');

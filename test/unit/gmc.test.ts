@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import yaml from 'js-yaml';
+import { otherwiseCondition, parseCondition, RAIL_PASSED } from '../../exporters/gmc/conditions';
 import { loadPipeline } from '../../core/pipeline';
 import { formatProblem, ProblemList } from '../../core/problems';
 import { exportPipeline, ExportOptions } from '../../exporters';
@@ -20,9 +21,10 @@ function exportGmc(flow: unknown, options: Partial<ExportOptions> = {}): { files
 function onlyCr(flow: unknown, options: Partial<ExportOptions> = {}): Record<string, unknown> {
   const { files, problems } = exportGmc(flow, options);
   assert.deepEqual(problems, []);
-  const texts = Object.values(files);
-  assert.equal(texts.length, 1);
-  return yaml.load(texts[0]) as Record<string, unknown>;
+  const crFiles = Object.keys(files).filter((f) => f.endsWith('.yaml'));
+  assert.deepEqual(Object.keys(files).sort(), ['gmc/README.md', ...crFiles].sort());
+  assert.equal(crFiles.length, 1);
+  return yaml.load(files[crFiles[0]]) as Record<string, unknown>;
 }
 
 const TAB = 't0';
@@ -109,7 +111,8 @@ describe('GMC exporter', () => {
 
     it('names the file after --name and puts it in --namespace', () => {
       const { files } = exportGmc(exampleFlow('chatqna.json'), { name: 'qa', namespace: 'team-a' });
-      assert.deepEqual(Object.keys(files), ['gmc/qa.yaml']);
+      assert.deepEqual(Object.keys(files), ['gmc/qa.yaml', 'gmc/README.md']);
+      assert.match(files['gmc/README.md'], /kubectl apply -f qa\.yaml/);
       const cr = yaml.load(files['gmc/qa.yaml']) as { metadata: { name: string; namespace: string } };
       assert.equal(cr.metadata.name, 'qa');
       assert.equal(cr.metadata.namespace, 'team-a');
@@ -279,12 +282,25 @@ describe('GMConnector checks', () => {
     assert.match(checkGmConnector(cr).join('\n'), /TEI_EMBEDDING_ENDPOINT names 'tei-embedding-svc', which is no downstream step of node root/);
   });
 
-  it('reject a Sequence step that does not take the previous response, and conditions outside a Switch', () => {
+  it('reject a Sequence step that does not take the previous response, and conditions a node type does not read', () => {
     const cr = sample();
     delete cr.spec.nodes.root.steps[4].data;
     cr.spec.nodes.root.steps[6].condition = 'model==a';
+    cr.spec.nodes.root.steps[0].condition = RAIL_PASSED;
     const errors = checkGmConnector(cr).join('\n');
     assert.match(errors, /steps\[4\] follows another step of a Sequence but does not take its response/);
-    assert.match(errors, /steps\[6\].condition is only routed by Switch nodes/);
+    assert.match(errors, /steps\[6\].condition 'model==a' in a Sequence must test that the rail before it passed/);
+    assert.match(errors, /steps\[0\].condition .* in a Sequence must test that the rail before it passed/);
+    cr.spec.nodes.root.steps[6].condition = RAIL_PASSED;
+    cr.spec.nodes.root.steps[4].data = '$response';
+    delete cr.spec.nodes.root.steps[0].condition;
+    assert.deepEqual(checkGmConnector(cr), []);
+  });
+
+  it('read back the conditions the exporter writes, and only those', () => {
+    assert.deepEqual(parseCondition('model-id==intel'), { type: 'equals', key: 'model-id', value: 'intel' });
+    assert.deepEqual(parseCondition(otherwiseCondition('model-id', ['intel', 'llama'])), { type: 'otherwise', key: 'model-id', values: ['intel', 'llama'] });
+    assert.deepEqual(parseCondition(RAIL_PASSED), { type: 'rail-passed' });
+    for (const other of ['a.b==c', 'model-id==a b', '[[k,!"no value"].0]|#(!="a")#', 'text', '']) assert.equal(parseCondition(other), null, other);
   });
 });
