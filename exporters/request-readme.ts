@@ -45,7 +45,12 @@ export function requestSection(requests: DeployedRequests, cr: Record<string, un
   }
   const railed = nodes.some((n) => (n.steps ?? []).some((s) => typeof s.condition === 'string' && parseCondition(s.condition)?.type === 'rail-passed'));
   if (railed) {
-    out.push('A request an input rail refuses goes no further: the router answers HTTP 500 with the rail\'s answer, `{"text": "Violated policies: ..., please check your input."}`.', '');
+    out.push(
+      'A request an input rail refuses goes no further: no later service is called, and the router answers HTTP 500',
+      "with the body `failed to read from response body` (GMC 1.1's router closes the rail's answer before returning it),",
+      'so read the status: the rail\'s own words ("Violated policies: ...") do not reach the client.',
+      '',
+    );
   }
   out.push(
     "A streamed answer (`streaming: true`) comes as server-sent events `data: b'...'`, each a Python bytes",

@@ -3,10 +3,12 @@
  * cmd/router/main.go) evaluates a condition with gjson (tidwall/gjson; Debian's 1.14 builds the router
  * in the tests):
  * - in a Switch node, on the client's request: a step runs when the path exists, or when the
- *   condition is `key==value` and the request's key equals value (pickupRouteByCondition, l.124-157);
+ *   condition is `key==value` and the request's key equals value (pickupRouteByCondition, l.122-157);
  *   every matching step runs, so a default branch must match exactly when no rule does;
  * - in a Sequence node, on the previous step's answer: when the path does not exist, the sequence
- *   stops and the client gets that answer with HTTP 500 (handleSequencePipeline, l.466-474).
+ *   stops (handleSequencePipeline, l.491-496). It returns that answer after having read and closed it
+ *   (l.472-479), so the client gets HTTP 500 "failed to read from response body" (l.580-583): the
+ *   status, not the body, tells a refusal.
  */
 import { CONDITION_KEY, CONDITION_VALUE } from './rules';
 
