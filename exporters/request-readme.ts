@@ -41,7 +41,7 @@ export function requestSection(requests: DeployedRequests, cr: Record<string, un
   const ensembles = nodes.filter((n) => n.routerType === 'Ensemble');
   for (const e of ensembles) {
     const keys = (e.steps ?? []).map((s) => `\`${s.name}\``).join(', ');
-    out.push(`An ensemble answers one JSON object with a key per branch, the branch's step name: ${keys}. A streamed branch would fail the whole request, so the bodies above ask for whole answers.`, '');
+    out.push(`An ensemble answers one JSON object with a key per branch, the branch's step name: ${keys}. A streamed answer in a branch fails the whole request (HTTP 500), so the bodies above ask an LLM there for the whole answer.`, '');
   }
   const railed = nodes.some((n) => (n.steps ?? []).some((s) => typeof s.condition === 'string' && parseCondition(s.condition)?.type === 'rail-passed'));
   if (railed) {

@@ -157,6 +157,8 @@ export interface ExportResult {
   name: string;
   settings?: ExporterSettings;
   problems: Problem[];
+  /** Where the deployed pipeline will behave differently from the flow (see exportPipeline). */
+  warnings?: Problem[];
 }
 
 /** Node-RED flow JSON as the importer takes it: node objects only, and no credentials on any. */
@@ -218,5 +220,5 @@ export function exportFromFlow(flow: readonly unknown[], exporterId: string): Ex
   }
   const bundle = exportPipeline(loaded.pipeline, settings.targets, { name, namespace: settings.namespace, platform: settings.platform, gmcFlavor: settings.gmcFlavor }, problems);
   if (!bundle || !problems.empty) return { bundle: null, name, settings, problems: problems.items };
-  return { bundle, name, settings, problems: [] };
+  return { bundle, name, settings, problems: [], warnings: problems.warnings };
 }

@@ -19,7 +19,7 @@
  * use), so any flow that deploys fits. A larger body is refused with 413 before the route runs.
  */
 import path from 'node:path';
-import { formatProblem, Problem } from '../../core/problems';
+import { formatProblem, formatWarning, Problem } from '../../core/problems';
 import { Bundle, writeBundle } from '../../exporters/bundle';
 import { ConfinedPathError, confinedFolder } from '../../exporters/confined-path';
 import { connectorOf } from '../../exporters/gmc';
@@ -159,7 +159,10 @@ module.exports = function register(RED: ExporterRed): void {
           where = ` → ${settings.folder}`;
         }
         msg.payload = result.bundle;
-        node.status({ fill: 'green', shape: 'dot', text: `${count} file${count === 1 ? '' : 's'}${where}`.slice(0, 60) });
+        const warnings = (result.warnings ?? []).map(formatWarning);
+        msg.warnings = warnings;
+        const warned = warnings.length > 0 ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : '';
+        node.status({ fill: warned ? 'yellow' : 'green', shape: 'dot', text: `${count} file${count === 1 ? '' : 's'}${warned}${where}`.slice(0, 60) });
         if (!settings.apply) {
           send(msg);
           return done();
