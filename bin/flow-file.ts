@@ -14,5 +14,6 @@ export function readFlowFile(file: string, problems: ProblemList): unknown[] | u
   }
   const converted = toNodeRedFlow(text, path.basename(file));
   problems.items.push(...converted.problems.items);
+  problems.warnings.push(...converted.problems.warnings);
   return converted.flow ?? undefined;
 }

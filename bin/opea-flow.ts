@@ -78,6 +78,7 @@ function importCommand(file: string, out: string | undefined): number {
   const temp = `${out}.${process.pid}.tmp`;
   fs.writeFileSync(temp, `${JSON.stringify(flow, null, 2)}\n`);
   fs.renameSync(temp, out);
+  for (const w of problems.warnings) process.stderr.write(`${formatWarning(w)}\n`);
   process.stdout.write(`${out}\n`);
   return 0;
 }

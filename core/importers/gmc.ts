@@ -13,15 +13,18 @@
  *
  * How it maps:
  * - executed Embedding / Retriever / Reranking / Llm steps -> opea-embedding tei / opea-retriever
- *   redis / opea-rerank tei / opea-llm tgi, named after their serviceName, models from the MODEL_ID of
- *   the downstream step their endpoint key names (else the catalog's default), indexes from INDEX_NAME;
+ *   redis / opea-rerank tei / opea-llm tgi, named after their serviceName; models, indexes and model
+ *   servers from their config keys in any GMC dialect (./gmc-config, ./gmc-keys), every key the flow
+ *   cannot hold a warning on the node that says what the export does instead;
+ * - Enterprise RAG's LLMGuardInput / LLMGuardOutput -> opea-guardrail opea (input / output); its
+ *   Fingerprint and PromptTemplate steps, which its export writes for every pipeline, are skipped;
  * - externalService steps -> Llm: opea-llm vllm, Embedding: opea-embedding openai, Router: opea-guardrail
  *   opea, each with externalUrl (the backends an export sends to externalService);
  * - DataPrep (downstream in OPEA's samples) -> an ingest chain `http in /dataprep -> opea-dataprep redis
  *   -> http response`, writing the index of the retriever that shares its Redis;
  * - a nodeName to a Switch -> a core switch on req.body.<key>, one `==` rule per distinct condition
  *   value and one branch each; to an Ensemble -> a fan-out gathered by a join (manual, count = branches);
- * - UI steps are skipped without a problem: a UI is a web page beside the pipeline, not a stage of it;
+ * - UI steps are skipped with a warning: a UI is a web page beside the pipeline, not a stage of it;
  * - every other step (DocSum, Asr, Tts, WebRetriever, ...) is a problem naming it, all at once.
  * `gmc/platform` is read and noted on the tab: the flow itself is platform-neutral, and exporting it
  * with that --platform gives the platform's step names back.
@@ -32,35 +35,49 @@ import { DEFAULT_INDEX_NAME } from '../node-types';
 import { oneLine, ProblemList } from '../problems';
 import { GmcRouterNode as RouterNode, GmcStep as Step } from '../gmc-shape';
 import { column, FlowNode, httpIn, httpResponse, isObject, joinNode, Json, nodeId, own, row, tabNode, text, wire } from './common';
+import { clusterOf, Cluster, isDownstream, Note, Place, readStep, Reading, routerConfigNotes, serverNotes, StageUse, unusedServer } from './gmc-config';
+import { Served, SERVING_STEPS } from './gmc-keys';
 
 interface StageType {
   type: string;
-  kind: Kind;
   backend: string;
-  /** Config key naming the downstream model server whose MODEL_ID is the node's model. */
-  modelKey?: string;
+  use: StageUse;
+  params?: Json;
 }
+
+const stageType = (type: string, kind: Kind, backend: string, uses: StageUse['uses'], params?: Json): StageType => ({
+  type,
+  backend,
+  use: { kind, uses, model: kind !== 'retriever' && uses.length > 0, index: kind === 'retriever' },
+  params,
+});
 
 /** Executed steps with a deployed service, by step name. */
 const STEP_KINDS: Record<string, StageType> = {
-  Embedding: { type: 'opea-embedding', kind: 'embedding', backend: 'tei', modelKey: 'TEI_EMBEDDING_ENDPOINT' },
-  Retriever: { type: 'opea-retriever', kind: 'retriever', backend: 'redis' },
-  Reranking: { type: 'opea-rerank', kind: 'rerank', backend: 'tei', modelKey: 'TEI_RERANKING_ENDPOINT' },
-  Llm: { type: 'opea-llm', kind: 'llm', backend: 'tgi', modelKey: 'TGI_LLM_ENDPOINT' },
+  Embedding: stageType('opea-embedding', 'embedding', 'tei', ['embedding']),
+  Retriever: stageType('opea-retriever', 'retriever', 'redis', ['vectordb', 'embedding']),
+  Reranking: stageType('opea-rerank', 'rerank', 'tei', ['rerank']),
+  Llm: stageType('opea-llm', 'llm', 'tgi', ['llm']),
+  LLMGuardInput: stageType('opea-guardrail', 'guardrail', 'opea', [], { position: 'input' }),
+  LLMGuardOutput: stageType('opea-guardrail', 'guardrail', 'opea', [], { position: 'output' }),
 };
 
+const DATAPREP_USE: StageUse = { kind: 'dataprep', uses: ['vectordb', 'embedding'], model: false, index: true };
+
 /** Steps GMC calls at an externalService URL, by step name: the backend that exports that way. */
-const EXTERNAL_KINDS: Record<string, StageType> = {
+const EXTERNAL_KINDS: Record<string, { type: string; kind: Kind; backend: string }> = {
   Llm: { type: 'opea-llm', kind: 'llm', backend: 'vllm' },
   Embedding: { type: 'opea-embedding', kind: 'embedding', backend: 'openai' },
   Router: { type: 'opea-guardrail', kind: 'guardrail', backend: 'opea' },
 };
 
-/** Downstream steps that serve a stage of ours (model servers, the vector DB). */
-const SERVING_STEPS = new Set(['TeiEmbedding', 'TeiEmbeddingGaudi', 'TeiReranking', 'Tgi', 'TgiGaudi', 'TgiNvidia', 'VectorDB']);
+/** Steps Enterprise RAG's export writes for every pipeline: not stages of the flow. */
+const ENTERPRISE_FIXED = new Set(['Fingerprint', 'PromptTemplate']);
+/** Step names only Enterprise RAG's GMC has. */
+const ENTERPRISE_ONLY = new Set([...ENTERPRISE_FIXED, 'LLMGuardInput', 'LLMGuardOutput', 'VLLM', 'VLLMGaudi', 'TeiRerankingGaudi']);
 
-/** Steps GMC deploys that are not pipeline stages: a UI is a web page, skipped without a problem. */
-const NOT_STAGES = new Set(['UI']);
+/** Steps GMC deploys that are not pipeline stages: a UI is a web page beside the pipeline. */
+const NOT_STAGES = new Set(['UI', ...ENTERPRISE_FIXED]);
 
 const MAX_ROUTING_DEPTH = 16;
 
@@ -75,15 +92,7 @@ function stepId(nodeName: string, index: number, step: Step): string {
   return service && service.trim() !== '' ? service : `${nodeName}.steps[${index}]`;
 }
 
-function config(step: Step): Record<string, string> {
-  const raw = step.internalService?.config;
-  const out: Record<string, string> = {};
-  if (!isObject(raw)) return out;
-  for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') out[key] = value;
-  return out;
-}
-
-const isDownstream = (s: Step) => s.internalService?.isDownstreamService === true;
+const labelOf = (node: FlowNode): string => text(node.name) || node.type;
 
 class FlowBuilder {
   readonly nodes: FlowNode[] = [];
@@ -93,10 +102,16 @@ class FlowBuilder {
   private readonly tab: string;
   private ingestRow = 0;
   private maxRow = 0;
+  /** The nodes built from steps that call each downstream step; `model`: it serves that node's model. */
+  private readonly claims = new Map<Step, { node: FlowNode; model: boolean }[]>();
+  private readonly readings = new Map<Step, Reading>();
+  /** opea-server config nodes, by base URL. */
+  private readonly servers = new Map<string, FlowNode>();
 
   constructor(
     private readonly seed: string,
     private readonly graph: Record<string, RouterNode>,
+    private readonly cluster: Cluster,
     private readonly problems: ProblemList,
     label: string,
     info: string,
@@ -137,6 +152,52 @@ class FlowBuilder {
     for (const [nodeName, node] of Object.entries(this.graph)) {
       for (const step of node.steps ?? []) if (step.name === 'DataPrep') this.dataprep(nodeName, step);
     }
+    this.serverWarnings();
+  }
+
+  private place(nodeName: string): Place {
+    return { ...this.cluster, nodeName, steps: own(this.graph, nodeName)?.steps ?? [] };
+  }
+
+  /** Warns on the node what its step's config could not give it, and records which servers it calls. */
+  private record(node: FlowNode, step: Step, reading: Reading, modelKind?: Served): void {
+    this.warnAll(node, reading.notes);
+    for (const [served, server] of reading.servers) {
+      this.claims.set(server, [...(this.claims.get(server) ?? []), { node, model: served === modelKind }]);
+    }
+    this.readings.set(step, reading);
+  }
+
+  private warnAll(node: FlowNode, notes: Note[]): void {
+    for (const n of notes) this.problems.warn(node.id, labelOf(node), n.message, n.fix);
+  }
+
+  /** Downstream steps: their keys, on the node that takes its model from them (else the first that calls them); unused ones. */
+  private serverWarnings(): void {
+    for (const [nodeName, node] of Object.entries(this.graph)) {
+      (node.steps ?? []).forEach((step, i) => {
+        if (!isDownstream(step) || own(SERVING_STEPS, step.name) === undefined) return;
+        const claims = this.claims.get(step) ?? [];
+        if (claims.length === 0) {
+          const note = unusedServer(step);
+          this.problems.warn(stepId(nodeName, i, step), text(step.name) ?? '', `${note.message} (router node ${oneLine(nodeName, 40)})`, note.fix);
+          return;
+        }
+        const owner = claims.find((c) => c.model) ?? claims[0];
+        this.warnAll(owner.node, serverNotes(step, this.place(nodeName), claims.some((c) => c.model)));
+      });
+    }
+  }
+
+  /** An opea-server config node for a model server outside the CR, one per URL. */
+  private server(url: string): string {
+    let node = this.servers.get(url);
+    if (!node) {
+      node = { id: this.id(), type: 'opea-server', z: this.tab, name: new URL(url).host, baseUrl: url };
+      this.servers.set(url, node);
+      this.nodes.push(node);
+    }
+    return node.id;
   }
 
   /** Every step of every router node, once: the ones with no node type here are problems. */
@@ -155,10 +216,12 @@ class FlowBuilder {
         } else if (step.externalService !== undefined) {
           if (!own(EXTERNAL_KINDS, name)) fail(`an external '${label}' step (router node ${oneLine(nodeName, 40)}) has no node type here`, `call an external ${Object.keys(EXTERNAL_KINDS).join(', ')} step, or build that stage in Node-RED by hand`);
           else if (typeof step.externalService !== 'string') fail('its externalService is not a URL', 'set externalService to the URL of the service');
+        } else if (name === 'UI') {
+          this.problems.warn(id, label, `the UI step (router node ${oneLine(nodeName, 40)}) is a web page beside the pipeline, not a stage: the import leaves it out, and so does an export`, 'add the UI step to the exported CR, or deploy OPEA\'s UI beside the pipeline');
         } else if (NOT_STAGES.has(name) || name === 'DataPrep') {
-          // a UI is not a stage; a DataPrep becomes an ingest chain
+          // Enterprise RAG's fixed steps come back on export; a DataPrep becomes an ingest chain
         } else if (isDownstream(step)) {
-          if (!SERVING_STEPS.has(name)) fail(`a downstream '${label}' step (router node ${oneLine(nodeName, 40)}) serves nothing node-red-contrib-opea deploys`, 'remove the step; model servers and the vector DB are deployed for their stages on export');
+          if (own(SERVING_STEPS, name) === undefined) fail(`a downstream '${label}' step (router node ${oneLine(nodeName, 40)}) serves nothing node-red-contrib-opea deploys`, 'remove the step; model servers and the vector DB are deployed for their stages on export');
         } else if (!own(STEP_KINDS, name)) {
           fail(`GMC step '${label}' (router node ${oneLine(nodeName, 40)}) has no node type here`, 'remove the step, or build that stage in Node-RED by hand (node-red-contrib-opea has embedding, retriever, rerank, LLM, guardrail and dataprep stages)');
         } else if (!step.internalService) {
@@ -242,32 +305,36 @@ class FlowBuilder {
     }
     const known = own(STEP_KINDS, name);
     if (!known || !step.internalService) return null;
-    const cfg = config(step);
-    const props: Json = { name: text(step.internalService.serviceName) ?? '', backend: known.backend };
-    if (known.modelKey) {
-      const server = this.downstream(nodeName, cfg[known.modelKey]);
-      props.model = (server && config(server).MODEL_ID) || findBackend(known.kind, known.backend)?.defaultModel || '';
-    }
-    if (known.kind === 'retriever') props.indexName = cfg.INDEX_NAME ?? DEFAULT_INDEX_NAME;
+    const { use } = known;
+    const backend = findBackend(use.kind, known.backend);
+    const reading = readStep(step, this.place(nodeName), use, backend?.defaultModel);
+    const props: Json = { name: text(step.internalService.serviceName) ?? '', backend: known.backend, ...known.params };
+    // An LLM Guard step names no model, and Enterprise RAG's export writes none: the default stands in.
+    const model = reading.model ?? (backend?.needsModel ? backend.defaultModel : undefined);
+    if (model !== undefined) props.model = model;
+    if (use.index) props.indexName = reading.indexName ?? DEFAULT_INDEX_NAME;
+    if (reading.serverUrl) props.server = this.server(reading.serverUrl);
     props.configVersion = 1;
-    return this.add(known.type, props, from, x, y);
-  }
-
-  private downstream(nodeName: string, serviceName: string | undefined): Step | undefined {
-    if (!serviceName) return undefined;
-    return (own(this.graph, nodeName)?.steps ?? []).find((s) => isDownstream(s) && s.internalService?.serviceName === serviceName);
+    const node = this.add(known.type, props, from, x, y);
+    this.record(node, step, reading, use.model ? use.uses[0] : undefined);
+    return node;
   }
 
   /** A DataPrep step: an ingest chain writing the index of the retriever that shares its Redis. */
   private dataprep(nodeName: string, step: Step): void {
-    const cfg = config(step);
-    const reader = (own(this.graph, nodeName)?.steps ?? []).find((s) => s.name === 'Retriever' && cfg.REDIS_URL !== undefined && config(s).REDIS_URL === cfg.REDIS_URL);
-    const indexName = (reader && config(reader).INDEX_NAME) ?? cfg.INDEX_NAME ?? DEFAULT_INDEX_NAME;
+    const reading = readStep(step, this.place(nodeName), DATAPREP_USE);
+    const redis = reading.servers.get('vectordb');
+    const reader = redis && this.place(nodeName).steps.find((s) => s.name === 'Retriever' && this.readings.get(s)?.servers.get('vectordb') === redis);
+    const indexName = (reader ? this.readings.get(reader)?.indexName ?? DEFAULT_INDEX_NAME : undefined) ?? reading.indexName ?? DEFAULT_INDEX_NAME;
+    if (reading.indexName !== undefined && reading.indexName !== indexName) {
+      reading.notes.push({ message: `its index name '${oneLine(reading.indexName, 60)}' differs from index '${oneLine(indexName, 60)}' of the retriever sharing its Redis: the ingest chain writes '${oneLine(indexName, 60)}'`, fix: 'give the dataprep and the retriever it feeds one index name' });
+    }
     const y = this.ingestRow;
     this.ingestRow += 1;
     const entry = this.push(httpIn(this.id(), this.tab, '/dataprep', column(0), row(y)), []);
     const dp = this.add('opea-dataprep', { name: text(step.internalService?.serviceName) ?? '', backend: 'redis', indexName, configVersion: 1 }, [[entry.id, 0]], 1, y);
     this.push(httpResponse(this.id(), this.tab, 'ingested', column(2), row(y)), [[dp.id, 0]]);
+    this.record(dp, step, reading);
   }
 }
 
@@ -297,8 +364,11 @@ export function gmcToFlow(cr: unknown, problems: ProblemList): FlowNode[] | null
     : (PLATFORMS as readonly string[]).includes(platform)
       ? `It was labelled gmc/platform: ${platform}; the flow is platform-neutral, export with --platform ${platform} for the same step names.`
       : `Its gmc/platform label '${oneLine(platform, 40)}' is none of ${PLATFORMS.join(', ')}; the flow is platform-neutral.`;
-  const info = `Imported from GMConnector ${oneLine(name, 63)}${namespace ? ` (namespace ${oneLine(namespace, 63)})` : ''}. ${platformNote}`;
-  const builder = new FlowBuilder(`gmc:${namespace}/${name}`, graph, problems, name, info);
+  const enterprise = Object.values(graph).some((node) => node.steps?.some((s) => ENTERPRISE_ONLY.has(text(s.name) ?? '')));
+  const dialectNote = enterprise ? " Its steps are in Enterprise RAG's dialect: export with --gmc-flavor enterprise to get them back." : '';
+  const info = `Imported from GMConnector ${oneLine(name, 63)}${namespace ? ` (namespace ${oneLine(namespace, 63)})` : ''}. ${platformNote}${dialectNote}`;
+  for (const n of routerConfigNotes(spec?.routerConfig)) problems.warn('', 'routerConfig', n.message, n.fix);
+  const builder = new FlowBuilder(`gmc:${namespace}/${name}`, graph, clusterOf(graph, namespace), problems, name, info);
   builder.build();
   return problems.items.length > before ? null : builder.nodes;
 }

@@ -91,7 +91,7 @@ describe('importers: GMConnector -> flow', () => {
       assert.equal(byName('llm-svc-llama').model, 'openlm-research/open_llama_3b');
       assert.equal(byName('llm-svc-intel').model, 'Intel/neural-chat-7b-v3-3');
       assert.equal(byName('embedding-svc-small').model, 'BAAI/bge-base-en-v1.5');
-      // No MODEL_ID on the reranker's TEI: the catalog's default reranker.
+      // No MODEL_ID on the reranker's TEI: the model GMC's template deploys there.
       assert.equal(byName('reranking-svc').model, 'BAAI/bge-reranker-base');
       const x = (n: string) => byName(n).x as number;
       assert.ok(x('embedding-svc-large') < x('retriever-svc-large') && x('retriever-svc-large') < x('reranking-svc') && x('reranking-svc') < x('llm-svc-llama'));
