@@ -14,14 +14,17 @@ export function oneLine(text: string, max = 80): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-export function formatProblem(p: Problem): string {
+export function formatProblem(p: Problem, maxMessage = 400): string {
   const where = p.nodeId ? `node ${oneLine(p.nodeId, 40)} (${oneLine(p.label)})` : `flow (${oneLine(p.label)})`;
-  return `${where}: ${oneLine(p.message, 400)} — ${oneLine(p.fix, 400)}`;
+  return `${where}: ${oneLine(p.message, maxMessage)} — ${oneLine(p.fix, 400)}`;
 }
 
-/** A warning reads like a problem, marked so: the export goes ahead, but something differs from the flow. */
+/**
+ * A warning reads like a problem, marked so: the export goes ahead, but something differs from the
+ * flow. One warning gathers every difference of its node, so it may run longer.
+ */
 export function formatWarning(p: Problem): string {
-  return `warning: ${formatProblem(p)}`;
+  return `warning: ${formatProblem(p, 2000)}`;
 }
 
 /** Thrown when input cannot be turned into a pipeline or an export; carries every problem found. */

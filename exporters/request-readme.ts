@@ -1,6 +1,6 @@
 /** The README section every bundle shares: how to call the deployed pipeline so that it does what the flow does. */
 import { GmcRouterNode } from '../core/gmc-shape';
-import { parseCondition } from './gmc/conditions';
+import { parseCondition } from '../core/gmc-conditions';
 import { DeployedRequests } from './router-requests';
 
 /** A fenced block that no line of `text` can close early. */

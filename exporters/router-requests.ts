@@ -193,7 +193,8 @@ class RequestPlanner {
         }
         setBy.set(`${hop.first}:${s.field}`, component);
         target[s.field] = s.value;
-        if (s.value !== s.deployed) {
+        // A stream passed on is forced off: checkStreaming says why, once.
+        if (s.value !== s.deployed && !(s.field === 'streaming' && hop.passedOn)) {
           const where = hop.first ? 'at the top level of the request body' : 'in the request\'s "parameters"';
           const deployed = s.deployed === undefined ? 'its own prompt' : `${s.field} ${json(s.deployed)}`;
           this.note(component, `${serviceTitle(component)} uses ${deployed} unless ${s.field} comes ${where} (the flow: ${s.field === 'chat_template' ? 'its template' : json(s.value)})`);

@@ -33,6 +33,7 @@ import { backendsOf, findBackend } from '../catalog';
 import { Kind, PLATFORMS } from '../model';
 import { DEFAULT_INDEX_NAME } from '../node-types';
 import { oneLine, ProblemList } from '../problems';
+import { parseCondition } from '../gmc-conditions';
 import { GmcRouterNode as RouterNode, GmcStep as Step } from '../gmc-shape';
 import { column, FlowNode, httpIn, httpResponse, isObject, joinNode, Json, nodeId, own, row, tabNode, text, wire } from './common';
 import { clusterOf, Cluster, isDownstream, Note, Place, readStep, Reading, routerConfigNotes, serverNotes, StageUse, unusedServer } from './gmc-config';
@@ -272,21 +273,27 @@ class FlowBuilder {
   }
 
   private switchNode(nodeName: string, steps: Step[], from: Source[], x: number, y: number, path: string[]): Ends {
-    const conditions = [...new Set(steps.map((s) => (typeof s.condition === 'string' ? s.condition : '')))];
-    const parsed = conditions.map((c) => /^\s*([^=\s]+)\s*==\s*(.*?)\s*$/.exec(c));
-    const keys = new Set(parsed.map((p) => p?.[1]));
-    if (conditions.length === 0 || parsed.some((p) => !p) || keys.size !== 1) {
-      this.problems.add(nodeName, nodeName, 'its steps do not all test one request field as key==value', 'give every step of the Switch a condition on the same key');
+    const found = [...new Set(steps.map((s) => (typeof s.condition === 'string' ? s.condition.trim() : '')))];
+    const parsed = found.map((c) => ({ condition: c, test: parseSwitchCondition(c) }));
+    const keys = new Set(parsed.map((p) => p.test?.key));
+    const defaults = parsed.filter((p) => p.test?.type === 'otherwise');
+    if (found.length === 0 || parsed.some((p) => !p.test) || keys.size !== 1 || defaults.length > 1) {
+      this.problems.add(nodeName, nodeName, 'its steps do not all test one request field as key==value (with at most one default branch)', 'give every step of the Switch a condition on the same key');
       return { from, x };
     }
+    // A default branch (the exporter's "otherwise") comes last, as Node-RED's switch wants it.
+    const conditions = [...parsed.filter((p) => p.test?.type === 'equals'), ...defaults].map((p) => p.condition);
     const key = [...keys][0] as string;
     // Dot notation, as people write it, when Node-RED reads the key that way; brackets otherwise.
     const property = /^[A-Za-z0-9_-]+$/.test(key) ? `req.body.${key}` : `req.body[${JSON.stringify(key)}]`;
-    const rules = parsed.map((p) => ({ t: 'eq', v: (p as RegExpExecArray)[2], vt: 'str' }));
+    const rules = conditions.map((c) => {
+      const test = parseSwitchCondition(c);
+      return test?.type === 'equals' ? { t: 'eq', v: test.value, vt: 'str' } : { t: 'else' };
+    });
     const sw = this.add('switch', { name: key, property, propertyType: 'msg', rules, checkall: 'false', repair: false, outputs: rules.length }, from, x, y, rules.length);
     let offset = 0;
     const ends = conditions.map((condition, i) => {
-      const branch = this.sequence(nodeName, steps.filter((s) => (typeof s.condition === 'string' ? s.condition : '') === condition), [[sw.id, i]], x + 1, y + offset, path);
+      const branch = this.sequence(nodeName, steps.filter((s) => (typeof s.condition === 'string' ? s.condition.trim() : '') === condition), [[sw.id, i]], x + 1, y + offset, path);
       offset += 1;
       return branch;
     });
@@ -371,4 +378,12 @@ export function gmcToFlow(cr: unknown, problems: ProblemList): FlowNode[] | null
   const builder = new FlowBuilder(`gmc:${namespace}/${name}`, graph, clusterOf(graph, namespace), problems, name, info);
   builder.build();
   return problems.items.length > before ? null : builder.nodes;
+}
+
+/** A Switch step's condition: `key==value` as OPEA's samples write it (spaces allowed), or the exporter's default branch. */
+function parseSwitchCondition(condition: string): { type: 'equals'; key: string; value: string } | { type: 'otherwise'; key: string } | null {
+  const parsed = parseCondition(condition);
+  if (parsed?.type === 'otherwise') return { type: 'otherwise', key: parsed.key };
+  const plain = /^\s*([^=\s]+)\s*==\s*(.*?)\s*$/.exec(condition);
+  return plain ? { type: 'equals', key: plain[1], value: plain[2] } : null;
 }

@@ -9,7 +9,7 @@ import Ajv, { ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
 import { isDnsLabel } from '../../core/names';
 import { GmcDialect, UPSTREAM_DIALECT } from './rules';
-import { parseCondition } from './conditions';
+import { parseCondition } from '../../core/gmc-conditions';
 import { GmcRouterNode as RouterNode } from '../../core/gmc-shape';
 
 const CRD_DIR = path.join(__dirname, '..', '..', '..', 'exporters', 'gmc', 'crd');

@@ -9,7 +9,7 @@ import { oneLine, ProblemList } from '../../core/problems';
 import { Bundle } from '../bundle';
 import { composeGuardrail, composeGuardrailUrl } from '../guardrails';
 import { checkGmConnector } from './check';
-import { equalsCondition, otherwiseCondition, RAIL_PASSED } from './conditions';
+import { equalsCondition, otherwiseCondition, RAIL_PASSED } from '../../core/gmc-conditions';
 import { enterpriseNodes } from './enterprise';
 import { CONDITION_KEY, CONDITION_VALUE, ENTERPRISE_DIALECT, EXTERNAL_STEP_NAMES, GmcDialect, UPSTREAM_DIALECT } from './rules';
 

@@ -33,12 +33,7 @@ export const EXTERNAL_STEP_NAMES = {
   guardrail: 'Router',
 } as const;
 
-/**
- * What the router's condition matcher can compare: it splits `key==value` and reads `key` with gjson,
- * but gives up on any condition containing '.' or '#', and trims spaces.
- */
-export const CONDITION_KEY = /^[A-Za-z0-9_-]{1,63}$/;
-export const CONDITION_VALUE = /^[A-Za-z0-9_:/+-]{1,63}$/;
+export { CONDITION_KEY, CONDITION_VALUE } from '../../core/gmc-conditions';
 
 /** The rules one GMC controller applies: its CRD, its webhook's step names, its templates and wiring keys. */
 export interface GmcDialect {

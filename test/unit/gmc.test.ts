@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import yaml from 'js-yaml';
-import { otherwiseCondition, parseCondition, RAIL_PASSED } from '../../exporters/gmc/conditions';
+import { otherwiseCondition, parseCondition, RAIL_PASSED } from '../../core/gmc-conditions';
 import { loadPipeline } from '../../core/pipeline';
 import { formatProblem, ProblemList } from '../../core/problems';
 import { exportPipeline, ExportOptions } from '../../exporters';

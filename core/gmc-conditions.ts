@@ -10,7 +10,13 @@
  *   (l.472-479), so the client gets HTTP 500 "failed to read from response body" (l.580-583): the
  *   status, not the body, tells a refusal.
  */
-import { CONDITION_KEY, CONDITION_VALUE } from './rules';
+
+/**
+ * What the router's `key==value` matcher can compare: it splits at '==' and reads `key` with gjson,
+ * but gives up on any condition containing '.' or '#', and trims spaces.
+ */
+export const CONDITION_KEY = /^[A-Za-z0-9_-]{1,63}$/;
+export const CONDITION_VALUE = /^[A-Za-z0-9_:/+-]{1,63}$/;
 
 /**
  * Holds when the answer of OPEA's guardrails service (GenAIComps v1.1
