@@ -171,6 +171,8 @@ export function main(argv: string[]): number | Promise<number> {
     const fileProblems = new ProblemList();
     const flow = readFlowFile(file, fileProblems);
     if (!fileProblems.empty) return report(fileProblems);
+    // What an import could not place (a GMConnector's unknown config keys) is said before anything else.
+    for (const w of fileProblems.warnings) process.stderr.write(`${formatWarning(w)}\n`);
     const { pipeline, problems } = loadPipeline(flow, { tab: values.tab });
     if (!problems.empty) return report(problems);
     const bundle = exportPipeline(pipeline, targets, { name: values.name, namespace: values.namespace, platform, gmcFlavor }, problems);
