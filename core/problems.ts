@@ -14,9 +14,14 @@ export function oneLine(text: string, max = 80): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-export function formatProblem(p: Problem, maxMessage = 400): string {
+function describe(p: Problem, maxMessage: number): string {
   const where = p.nodeId ? `node ${oneLine(p.nodeId, 40)} (${oneLine(p.label)})` : `flow (${oneLine(p.label)})`;
   return `${where}: ${oneLine(p.message, maxMessage)} — ${oneLine(p.fix, 400)}`;
+}
+
+/** One line: `node <id> (<label>): <what is wrong> — <how to fix>` (takes one argument: safe for Array.map). */
+export function formatProblem(p: Problem): string {
+  return describe(p, 400);
 }
 
 /**
@@ -24,7 +29,7 @@ export function formatProblem(p: Problem, maxMessage = 400): string {
  * flow. One warning gathers every difference of its node, so it may run longer.
  */
 export function formatWarning(p: Problem): string {
-  return `warning: ${formatProblem(p, 2000)}`;
+  return `warning: ${describe(p, 2000)}`;
 }
 
 /** Thrown when input cannot be turned into a pipeline or an export; carries every problem found. */

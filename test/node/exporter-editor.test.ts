@@ -187,8 +187,8 @@ for (const runtime of RUNTIMES) {
       await page.waitForFunction(() => /written to/.test((globalThis as any).document.querySelector('#red-ui-notifications')?.innerText ?? ''), undefined, { timeout: 30_000 });
       const dir = path.join(fs.realpathSync(userDir), 'from-editor', 'chatqna');
       const text = await page.locator('#red-ui-notifications .red-ui-notification').last().innerText();
-      assert.match(text, new RegExp(`1 files written to ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
-      assert.deepEqual(fs.readdirSync(path.join(dir, 'gmc')), ['chatqna.yaml']);
+      assert.match(text, new RegExp(`2 files written to ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+      assert.deepEqual(fs.readdirSync(path.join(dir, 'gmc')).sort(), ['README.md', 'chatqna.yaml']);
       assert.deepEqual(pageErrors, []);
     });
   });

@@ -154,7 +154,7 @@ describe('importers: GMConnector -> flow', () => {
       const messages = problemsOf(cr).map(formatProblem);
       assert.deepEqual(messages.map((m) => m.replace(/ — .*/, '')), [
         "node root.steps[4] (Llm): it routes to router node 'nowhere', which the CR does not have",
-        'node node1 (node1): its steps do not all test one request field as key==value',
+        'node node1 (node1): its steps do not all test one request field as key==value (with at most one default branch)',
         "node node2 (node2): router node 'node2' routes back into itself (root -> node2)",
         "node orphan (orphan): router node 'orphan' is not reached from root, so GMC's router never runs it",
       ]);
