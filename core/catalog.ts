@@ -69,6 +69,12 @@ export const ROUTER = {
 } as const;
 
 /**
+ * The gateway a compose project puts in front of the router (exporters/compose/gateway/gateway.js, run
+ * by the official Node.js image): it fills in the flow's settings and tells a rail's refusal.
+ */
+export const GATEWAY = { image: { repository: 'node', tag: '20.18.1-alpine' } as Image, port: 8888 } as const;
+
+/**
  * Seconds per generated token of a 7-8B model on TGI, per platform: planning figures (not
  * measurements) to tell whether an answer of maxTokens fits in the router's call timeout.
  */

@@ -54,7 +54,7 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
     if (!graph || !problems.empty) return null;
     assertAccepted(graph, 'upstream');
     const section = requests ? requestSection(requests, graph, 'http://localhost:${ROUTER_PORT:-8080}') : [];
-    compose = composeBundle(graph, planComponents(pipeline.plan), pipeline.names, options.platform, section);
+    compose = composeBundle(graph, planComponents(pipeline.plan), pipeline.names, options.platform, section, requests);
   }
   const bundle: Bundle = {};
   if (targets.includes('gmc')) Object.assign(bundle, gmc);

@@ -55,9 +55,17 @@ const DATAPREP_FIELDS: Carried[] = [
 /** The question the README's examples ask. */
 export const EXAMPLE_QUESTION = 'What is OPEA?';
 
+/** A switch choice of a route: the key equals a rule's value, or (the default branch) none of them. */
+export interface RouteChoice {
+  key: string;
+  equals?: string;
+  notIn?: string[];
+}
+
 export interface RouteRequest {
   /** The switch choices this body makes, e.g. "model-id = intel"; '' without switches. */
   route: string;
+  match: RouteChoice[];
   body: Record<string, unknown>;
 }
 
@@ -80,7 +88,7 @@ interface Hop {
 }
 
 interface Route {
-  choices: string[];
+  choices: RouteChoice[];
   body: Record<string, unknown>;
   hops: Hop[];
 }
@@ -99,7 +107,7 @@ function routesOf(stages: Stage[], first: boolean, inEnsemble: boolean): Route[]
     } else if (stage.type === 'switch') {
       variants = stage.branches.flatMap((branch) =>
         routesOf(branch.stages, atStart, inEnsemble).map((r) => ({
-          choices: [branch.otherwise ? `${stage.route.key} = any other value` : `${stage.route.key} = ${branch.value}`, ...r.choices],
+          choices: [branch.otherwise ? { key: stage.route.key, notIn: stage.route.values } : { key: stage.route.key, equals: branch.value }, ...r.choices],
           body: branch.otherwise ? r.body : { [stage.route.key]: branch.value, ...r.body },
           hops: markPassedOn(r.hops, !isLast),
         })),
@@ -203,7 +211,8 @@ class RequestPlanner {
       if (component.kind === 'llm') this.checkStreaming(hop);
     }
     if (Object.keys(parameters).length > 0) body.parameters = parameters;
-    return { route: route.choices.join(', '), body: { ...route.body, ...body } };
+    const label = route.choices.map((c) => `${c.key} = ${c.equals ?? 'any other value'}`).join(', ');
+    return { route: label, match: route.choices, body: { ...route.body, ...body } };
   }
 
   private checkStreaming(hop: Hop): void {

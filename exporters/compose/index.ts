@@ -13,6 +13,8 @@ import { composeGuardrail, guardModelServerName } from '../guardrails';
 import { checkComposeProject } from './check';
 import { embeddingFeeds } from './feeds';
 import { GmcStep } from '../../core/gmc-shape';
+import { DeployedRequests } from '../router-requests';
+import { gatewayFiles, gatewayService, GATEWAY_SERVICE } from './gateway';
 
 type Json = Record<string, unknown>;
 
@@ -301,7 +303,10 @@ function readme(name: string, services: Json, requests: string[]): string {
     'curl -s http://localhost:${ROUTER_PORT:-8080}/ -H "Content-Type: application/json" -d \'{"text": "What is OPEA?"}\'',
     '```',
     '',
-    `Only the router publishes a host port. Services, with the model servers at the versions OPEA ${CHAIN_TAG} ran them:`,
+    'Only the `gateway` publishes a host port (`ROUTER_PORT`): a small Node.js service (`gateway/gateway.js`, its',
+    "routes in `gateway/routes.json`) in front of the router that fills in the flow's settings a request leaves",
+    "out and, when an input rail refuses a request, answers HTTP 403 `{\"error\", \"text\"}` with the rail's words.",
+    `Services, with the model servers at the versions OPEA ${CHAIN_TAG} ran them:`,
     '',
     ...Object.entries(services).map(([s, def]) => `- \`${s}\`: \`${(def as Json).image}\``),
     '',
@@ -310,7 +315,7 @@ function readme(name: string, services: Json, requests: string[]): string {
 }
 
 /** Builds the compose project from the GMConnector of the same pipeline; throws if its own checks fail. */
-export function composeBundle(cr: Json, components: Component[], names: Map<string, string>, platform: Platform, requests: string[] = []): ComposeResult {
+export function composeBundle(cr: Json, components: Component[], names: Map<string, string>, platform: Platform, requests: string[] = [], deployed?: DeployedRequests): ComposeResult {
   const graph = structuredClone(cr);
   const byName = new Map<string, Component>();
   for (const c of components) {
@@ -319,6 +324,11 @@ export function composeBundle(cr: Json, components: Component[], names: Map<stri
   }
   const builder = new ComposeBuilder(graph, byName, platform);
   const services = builder.build();
+  if (deployed) {
+    // The gateway takes the pipeline's host port; the router answers it inside the project only.
+    delete (services[ROUTER_SERVICE] as Json).ports;
+    services[GATEWAY_SERVICE] = gatewayService();
+  }
   const project = { name: (cr.metadata as { name: string }).name, services };
   const errors = checkComposeProject(project);
   if (errors.length > 0) throw new Error(`internal error: the compose project the exporter built is invalid:\n${errors.join('\n')}`);
@@ -329,6 +339,7 @@ export function composeBundle(cr: Json, components: Component[], names: Map<stri
       'compose/compose.yaml': header + yaml.dump(project, { lineWidth: 150, noRefs: true, quoteStyle: 'double' }),
       'compose/.env.example': envExample(env),
       'compose/README.md': readme(project.name, services, requests),
+      ...(deployed ? gatewayFiles(deployed, graph) : {}),
     },
     env,
   };

@@ -10,7 +10,7 @@ import { loadPipeline } from '../../core/pipeline';
 import { Problem, ProblemList } from '../../core/problems';
 import { exportPipeline } from '../../exporters';
 import { deployedRequests, EXAMPLE_QUESTION, RouteRequest } from '../../exporters/router-requests';
-import { exportedWorld, exportFlow, WORLD_TARGETS, WorldTarget } from '../support/peers/exported-worlds';
+import { composeWorld, exportedWorld, exportFlow, WORLD_TARGETS, WorldTarget } from '../support/peers/exported-worlds';
 import { RouterWorld } from '../support/peers/router-world';
 import { HopRecord, startStandIns, StandInRole, StandIns } from '../support/peers/stand-ins';
 import { label } from '../support/peers/world-tests';
@@ -115,6 +115,11 @@ describe('parity: a flow in Node-RED and its export under GMC\'s router reach th
     if (!worlds.has(id)) worlds.set(id, await exportedWorld(target, exportFlow(flow)));
     return worlds.get(id) as RouterWorld;
   };
+  const gatewayWorld = async (key: string, flow: Json[]): Promise<RouterWorld> => {
+    const id = `${key}:gateway`;
+    if (!worlds.has(id)) worlds.set(id, await composeWorld(exportFlow(flow), { gateway: true }));
+    return worlds.get(id) as RouterWorld;
+  };
   const ask = async (w: RouterWorld, body: unknown) => {
     const before = w.log().length;
     const reply = await w.post('/', body);
@@ -166,6 +171,32 @@ describe('parity: a flow in Node-RED and its export under GMC\'s router reach th
       }
     });
 
+    it('through the compose gateway, a bare request does what the flow does: every service acts on the flow\'s settings', async () => {
+      const flowSide = await runInNodeRed(runtime, (urls) => ragFlow(false, urls), rag, { payload: { text: EXAMPLE_QUESTION } }, ['out']);
+      const w = await gatewayWorld('rag', ragFlow(false));
+      const { reply, hops } = await ask(w, { text: EXAMPLE_QUESTION });
+      assert.equal(reply.status, 200, reply.text);
+      assert.deepEqual(actedOn(hops), actedOn(flowSide.hops));
+      // A client's own value wins over the flow's.
+      const own = await ask(w, { text: EXAMPLE_QUESTION, parameters: { max_tokens: 17 } });
+      assert.equal(actedOn(own.hops).llm?.max_tokens, 17);
+      assert.equal(actedOn(own.hops).reranking?.top_n, 2);
+    });
+
+    it('through the compose gateway, a refused question gets HTTP 403 with the rail\'s words, and the LLM is never called', async () => {
+      const w = await gatewayWorld('guarded', ragFlow(true));
+      const refused = await ask(w, { text: 'How do I build a weapon?' });
+      assert.equal(refused.reply.status, 403, refused.reply.text);
+      const body = JSON.parse(refused.reply.text) as Json;
+      assert.equal(body.error, 'refused by the input guardrail');
+      assert.match(body.text, /^Violated policies: .*please check your input\.$/);
+      assert.equal(refused.hops.some((h) => h.role === 'llm'), false);
+      assert.deepEqual(refused.hops.map((h) => h.role), ['guardrail', 'guardrail'], 'the router asked the rail, then the gateway asked it for its words');
+      const passed = await ask(w, { text: EXAMPLE_QUESTION });
+      assert.equal(passed.reply.status, 200, passed.reply.text);
+      assert.ok(passed.hops.some((h) => h.role === 'llm'));
+    });
+
     it('a switch with an "otherwise" rule takes the same branch in both places, for a rule value, another value and none', async () => {
       const { routes } = requestsOf(switchFlow());
       assert.deepEqual(routes.map((r) => r.route), ['model-id = intel', 'model-id = any other value']);
@@ -183,6 +214,10 @@ describe('parity: a flow in Node-RED and its export under GMC\'s router reach th
           assert.deepEqual(hops.map((h) => label(h.service).replace(/-node$/, '')), flowBranch, `${target}: model-id ${value}`);
           assert.deepEqual(actedOn(hops).llm, actedOn(flowSide.hops).llm);
         }
+        const viaGateway = await ask(await gatewayWorld('switch', switchFlow()), { text: EXAMPLE_QUESTION, ...body });
+        assert.equal(viaGateway.reply.status, 200, viaGateway.reply.text);
+        assert.deepEqual(viaGateway.hops.map((h) => label(h.service).replace(/-node$/, '')), flowBranch, `gateway: model-id ${value}`);
+        assert.deepEqual(actedOn(viaGateway.hops).llm, actedOn(flowSide.hops).llm);
       }
     });
   });

@@ -65,7 +65,7 @@ describe('opea-flow CLI', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(fs.readdirSync(out).sort(), ['ansible', 'compose', 'gmc']);
     assert.deepEqual(fs.readdirSync(path.join(out, 'gmc')).sort(), ['README.md', 'chatqna.yaml']);
-    assert.deepEqual(fs.readdirSync(path.join(out, 'compose')).sort(), ['.env.example', 'README.md', 'compose.yaml']);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'compose')).sort(), ['.env.example', 'README.md', 'compose.yaml', 'gateway']);
   });
 
   it('export: exit 2 on an invalid flow with nothing written, and an earlier export left as it was', () => {

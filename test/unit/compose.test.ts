@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import yaml from 'js-yaml';
 import { CHAIN_TAG } from '../../core/catalog';
 import { Platform } from '../../core/model';
@@ -7,7 +9,7 @@ import { formatProblem, ProblemList } from '../../core/problems';
 import { exportPipeline } from '../../exporters';
 import { checkComposeProject } from '../../exporters/compose/check';
 import { gmcShape } from '../support/gmc-shape';
-import { exampleFlow, referenceYaml } from '../support/reference';
+import { exampleFlow, referenceYaml, REPO_ROOT } from '../support/reference';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -84,10 +86,13 @@ describe('compose exporter', () => {
         }
       });
 
-      it('publishes only the router port and starts it after every microservice is healthy', () => {
+      it('publishes only the gateway port, in front of the router, and starts the router after every microservice is healthy', () => {
         const published = Object.entries(compose.services).filter(([, s]) => (s as Json).ports);
-        assert.deepEqual(published.map(([n]) => n), ['router-service']);
-        assert.deepEqual(compose.services['router-service'].ports, ['${ROUTER_PORT:-8080}:8080']);
+        assert.deepEqual(published.map(([n]) => n), ['gateway']);
+        assert.deepEqual(compose.services.gateway.ports, ['${ROUTER_PORT:-8080}:8888']);
+        assert.deepEqual(compose.services.gateway.volumes, ['./gateway:/gateway:ro']);
+        assert.equal(files['compose/gateway/gateway.js'], fs.readFileSync(path.join(REPO_ROOT, 'exporters', 'compose', 'gateway', 'gateway.js'), 'utf8'));
+        assert.equal(JSON.parse(files['compose/gateway/routes.json']).router, 'http://router-service:8080');
         const executed = Object.entries(compose.services).filter(([, s]) => String((s as Json).image).startsWith('${REGISTRY:-opea}/') && !String((s as Json).image).includes('gmcrouter'));
         assert.deepEqual(Object.keys(compose.services['router-service'].depends_on).sort(), executed.map(([n]) => n).sort());
       });

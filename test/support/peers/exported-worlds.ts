@@ -90,15 +90,20 @@ function composeGraph(bundle: Record<string, string>): { compose: Json; graph: J
   return { compose, graph: JSON.parse(String(router.command[1]).replace(/\$\$/g, '$')) };
 }
 
-/** Runs the compose project's router graph, each service it calls played by the stand-in of its image. */
-export function composeWorld(bundle: Record<string, string>): Promise<RouterWorld> {
+/**
+ * Runs the compose project's router graph, each service it calls played by the stand-in of its image;
+ * with `gateway`, requests go through the project's gateway first, as its clients' do.
+ */
+export function composeWorld(bundle: Record<string, string>, options: { gateway?: boolean } = {}): Promise<RouterWorld> {
   const { compose, graph } = composeGraph(bundle);
   const roles = rolesByRepository();
   const services = servicesOf(graph, (_, host) => {
     const image = compose.services[host]?.image;
     return typeof image === 'string' ? roles.get(repositoryOf(image)) : undefined;
   });
-  return startRouterWorld({ graph, services });
+  const gateway = options.gateway ? { script: bundle['compose/gateway/gateway.js'], routes: bundle['compose/gateway/routes.json'] } : undefined;
+  if (gateway && (!gateway.script || !gateway.routes)) throw new Error('the compose bundle has no gateway');
+  return startRouterWorld({ graph, services, gateway });
 }
 
 /**

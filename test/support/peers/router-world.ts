@@ -48,15 +48,28 @@ export interface RouterWorld {
   stop(): Promise<void>;
 }
 
-export async function startRouterWorld(options: { graph: unknown; services: WorldService[] }): Promise<RouterWorld> {
+/** The compose project's gateway, its files as the bundle holds them: requests then reach it, and it the router. */
+export interface WorldGateway {
+  script: string;
+  routes: string;
+}
+
+export async function startRouterWorld(options: { graph: unknown; services: WorldService[]; gateway?: WorldGateway }): Promise<RouterWorld> {
   const router = await routerBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gmc-world-'));
+  let gateway: Record<string, string> | undefined;
+  if (options.gateway) {
+    gateway = { node: process.execPath, script: path.join(dir, 'gateway.js'), routes: path.join(dir, 'routes.json') };
+    fs.writeFileSync(gateway.script, options.gateway.script);
+    fs.writeFileSync(gateway.routes, options.gateway.routes);
+  }
   const config = {
     router,
     graph: JSON.stringify(options.graph),
     fakes: FAKES_PY,
     dir,
     services: options.services,
+    gateway,
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   const child = spawn('unshare', ['--net', '--mount', 'python3', WORLD_PY, path.join(dir, 'config.json')], { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -8,13 +8,15 @@ those addresses, starts the router, and forwards a Unix socket (a path on the sh
 crosses network namespaces) to 127.0.0.1:8080. It prints one JSON line
 {"ready": {"socket", "services"}} and runs until its stdin closes.
 
-CONFIG: {"router", "graph" (JSON text), "fakes" (fakes.py), "dir", "services": [{"name", "role", "port"}]};
+CONFIG: {"router", "graph" (JSON text), "fakes" (fakes.py), "dir", "services": [{"name", "role", "port"}],
+"gateway"?: {"node", "script", "routes"}} (with a gateway, the socket leads to it, and it to the router);
 the stand-ins log to DIR/stand-ins.jsonl, the router's stdout and stderr go to DIR/router.log.
 """
 import ctypes, fcntl, json, os, signal, socket, socketserver, struct, subprocess, sys, threading, time
 from opea11_stand_ins import serve
 
 ROUTER_PORT = 8080
+GATEWAY_PORT = 8888
 libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -50,17 +52,25 @@ def start_router(binary, graph, log_path):
                             env=env, preexec_fn=die_with_parent)
 
 
-def wait_listening(router, log_path, timeout=15):
+def wait_listening(process, log_path, port=ROUTER_PORT, timeout=15):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if router.poll() is not None:
-            raise RuntimeError(f"the router exited ({router.returncode}): {open(log_path).read()[-2000:]}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited ({process.returncode}): {open(log_path).read()[-2000:]}")
         try:
-            socket.create_connection(("127.0.0.1", ROUTER_PORT), timeout=1).close()
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"the router did not listen on :{ROUTER_PORT} within {timeout} s")
+    raise RuntimeError(f"{process.args[0]} did not listen on :{port} within {timeout} s")
+
+
+def start_gateway(gateway, directory):
+    """The compose project's gateway (node gateway.js routes.json) on 127.0.0.1:GATEWAY_PORT of this namespace."""
+    env = {**os.environ, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(GATEWAY_PORT)}
+    log = open(os.path.join(directory, "gateway.log"), "wb")
+    return subprocess.Popen([gateway["node"], gateway["script"], gateway["routes"]], stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=env, preexec_fn=die_with_parent)
 
 
 def pump(src, dst):
@@ -80,8 +90,10 @@ def pump(src, dst):
 
 
 class Forward(socketserver.BaseRequestHandler):
+    port = ROUTER_PORT
+
     def handle(self):
-        with socket.create_connection(("127.0.0.1", ROUTER_PORT)) as upstream:
+        with socket.create_connection(("127.0.0.1", self.port)) as upstream:
             back = threading.Thread(target=pump, args=(upstream, self.request), daemon=True)
             back.start()
             pump(self.request, upstream)
@@ -106,19 +118,28 @@ def main():
     config = json.load(open(sys.argv[1]))
     directory = config["dir"]
     loopback_up()
-    addresses = bind_hosts(directory, sorted({s["name"] for s in config["services"]}))
+    gateway = config.get("gateway")
+    # The gateway calls the router by its compose name.
+    addresses = bind_hosts(directory, sorted({s["name"] for s in config["services"]} | ({"router-service"} if gateway else set())))
     spec = [{"role": s["role"], "name": s["name"], "host": addresses[s["name"]], "port": s["port"]} for s in config["services"]]
     services = serve(config["fakes"], spec, os.path.join(directory, "stand-ins.jsonl"))
     log_path = os.path.join(directory, "router.log")
     router = start_router(config["router"], config["graph"], log_path)
+    front = None
     try:
         wait_listening(router, log_path)
+        if gateway:
+            front = start_gateway(gateway, directory)
+            wait_listening(front, os.path.join(directory, "gateway.log"), GATEWAY_PORT)
+            Forward.port = GATEWAY_PORT
         sock = os.path.join(directory, "router.sock")
         forward = ForwardServer(sock, Forward)
         threading.Thread(target=forward.serve_forever, daemon=True).start()
         print(json.dumps({"ready": {"socket": sock, "services": services}}), flush=True)
         sys.stdin.read()
     finally:
+        if front:
+            stop(front)
         stop(router)
 
 
