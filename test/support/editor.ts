@@ -408,15 +408,8 @@ export class Editor {
       return typeof p === 'function' ? String(p.call(def)) : String(p ?? t);
     }, type);
     if (label === undefined) throw new Error(`the editor has no node type ${type}`);
-    if ((await entry.count()) > 0) {
-      await page.mouse.move(0, 0);
-      await entry.scrollIntoViewIfNeeded();
-      await entry.hover();
-      const book = page.locator('.red-ui-popover:visible button:has(i.fa-book)');
-      await book.waitFor({ state: 'visible' });
-      await book.click();
-      await page.mouse.move(0, 0);
-    } else {
+    const title = page.locator('#red-ui-sidebar-content h1.red-ui-help-title:visible');
+    const fromToc = async (): Promise<void> => {
       await page.click('#red-ui-tab-help-link-button');
       const item = page.locator('.red-ui-sidebar-help-toc .red-ui-treeList-label').filter({ has: page.locator('.red-ui-node-list-item') }).filter({ hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) });
       const module = page.locator('.red-ui-sidebar-help-toc .red-ui-treeList-label', { hasText: /^\s*node-red-contrib-opea\s*$/ });
@@ -426,8 +419,21 @@ export class Editor {
         await module.first().click();
       }
       await item.first().click();
+    };
+    if ((await entry.count()) > 0) {
+      await page.mouse.move(0, 0);
+      await entry.scrollIntoViewIfNeeded();
+      await entry.hover();
+      const book = page.locator('.red-ui-popover:visible button:has(i.fa-book)');
+      await book.waitFor({ state: 'visible' });
+      await book.click();
+      await page.mouse.move(0, 0);
+      // On a loaded machine the palette's popover can go before its book is clicked: the help's
+      // table of contents then opens the same page.
+      await title.filter({ hasText: label }).first().waitFor({ timeout: 10_000 }).catch(fromToc);
+    } else {
+      await fromToc();
     }
-    const title = page.locator('#red-ui-sidebar-content h1.red-ui-help-title:visible');
     await title.filter({ hasText: label }).first().waitFor();
     const panel = page.locator('#red-ui-sidebar-content .red-ui-help:visible').last();
     return {
