@@ -239,6 +239,7 @@ class GmcBuilder {
         const shared = dep.sharedWith === 'embedding' ? embedding : undefined;
         const name = shared ? this.sharedService(shared, dep, node) : undefined;
         if (name) config[dep.gmcKey] = name;
+        else if (shared && !this.options.composeRouted) this.warnUnembedded(component, shared);
         continue;
       }
       const depDef = service(dep.service);
@@ -255,6 +256,17 @@ class GmcBuilder {
     }
     this.placed.set(component.id, { component, node, services });
     return [{ name: gmc.step[this.options.platform], internalService: { serviceName: base, config: sortedConfig(config) } }, ...deps];
+  }
+
+  /**
+   * GMC resolves a TEI endpoint only inside one router node, so a retriever in another node than its
+   * embedding keeps the template's default (retriever-usvc.yaml at v1.1: http://retriever-usvc-tei, never
+   * created). Searching by the vector it is given still works; the searches that embed the query text do not.
+   */
+  private warnUnembedded(component: Component, embedding: Component): void {
+    const searchType = String(component.params.searchType ?? 'similarity');
+    if (component.kind !== 'retriever' || searchType === 'similarity') return;
+    this.problems.warn(component.id, component.label, `deployed by GMC, its search type ${searchType} embeds the query text, but GMC cannot give it the TEI of ${embedding.label} (${embedding.id}), which sits in another router node, so those searches fail`, 'use search type similarity, or put the retriever in the same branch as its embedding; the compose export wires it either way');
   }
 
   /** The serviceName of `owner`'s dependency, when it sits in the same router node (GMC resolves no other). */

@@ -112,4 +112,20 @@ describe('GMC router semantics in the export', () => {
     assert.match(switches[0], /add an "otherwise" rule/);
     assert.match(switches[1], /the router process crashes/);
   });
+
+  it('warns when GMC cannot give a retriever that embeds the query text its TEI (the embedding sits in another router node)', () => {
+    const flow = exampleFlow('retriever-ensemble.json') as Json[];
+    const warned = (searchType: string, target: 'gmc' | 'compose') => {
+      const copy = structuredClone(flow).map((n) => (n.name === 'retriever-docs' ? { ...n, searchType } : n));
+      const { pipeline } = loadPipeline(copy);
+      const problems = new ProblemList();
+      assert.ok(exportPipeline(pipeline, [target], { platform: 'xeon' }, problems));
+      return problems.warnings.filter((w) => w.message.includes('embeds the query text'));
+    };
+    const [mmr] = warned('mmr', 'gmc');
+    assert.equal(mmr.label, 'retriever-docs');
+    assert.match(mmr.message, /search type mmr embeds the query text, but GMC cannot give it the TEI of embedding/);
+    assert.deepEqual(warned('similarity', 'gmc'), []);
+    assert.deepEqual(warned('mmr', 'compose'), [], 'compose wires the TEI wherever the embedding is');
+  });
 });
