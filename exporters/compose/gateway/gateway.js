@@ -67,20 +67,25 @@ function reply(res, status, body) {
   res.end(JSON.stringify(body));
 }
 
-/** Passes a request the gateway has nothing to add to (an upload to /dataprep) on as it came. */
-function forward(req, res, raw) {
-  const headers = { ...req.headers };
-  delete headers.host;
-  const upstream = http.request(new URL(req.url, config.router), { method: req.method, headers }, (answer) => {
-    res.writeHead(answer.statusCode, answer.headers);
-    answer.pipe(res);
-  });
+function passOn(res, answer) {
+  res.writeHead(answer.statusCode, answer.headers);
+  answer.pipe(res);
+}
+
+/** Sends `payload` to the router at the request's path; `onAnswer` takes its answer (default: passed on as it comes). */
+function toRouter(req, res, payload, headers, onAnswer = (answer) => passOn(res, answer)) {
+  const upstream = http.request(new URL(req.url, config.router), { method: req.method, headers }, onAnswer);
   upstream.on('error', (err) => reply(res, 502, { error: `the router could not be reached: ${err.message}` }));
-  upstream.end(raw);
+  upstream.end(payload);
 }
 
 async function handle(req, res, raw) {
-  if (req.url.startsWith('/dataprep')) return forward(req, res, raw);
+  if (req.url.startsWith('/dataprep')) {
+    // An upload the gateway has nothing to add to goes on as it came.
+    const headers = { ...req.headers };
+    delete headers.host;
+    return toRouter(req, res, raw, headers);
+  }
   let body;
   try {
     body = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
@@ -88,24 +93,18 @@ async function handle(req, res, raw) {
     return reply(res, 400, { error: 'the request body is not JSON' });
   }
   const sent = isObject(body) ? completed(body) : body;
-  const upstream = http.request(new URL(req.url, config.router), { method: 'POST', headers: { 'content-type': 'application/json' } }, (answer) => {
-    if (answer.statusCode === 500 && config.rails.length > 0) {
-      const chunks = [];
-      answer.on('data', (c) => chunks.push(c));
-      answer.on('end', async () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const words = text.trim() === CLOSED_ANSWER && isObject(sent) ? await refusal(sent.text ?? sent.query) : undefined;
-        if (words) return reply(res, 403, { error: 'refused by the input guardrail', text: words });
-        res.writeHead(500, answer.headers);
-        res.end(text);
-      });
-      return;
-    }
-    res.writeHead(answer.statusCode, answer.headers);
-    answer.pipe(res);
+  toRouter(req, res, JSON.stringify(sent), { 'content-type': 'application/json' }, (answer) => {
+    if (answer.statusCode !== 500 || config.rails.length === 0) return passOn(res, answer);
+    const chunks = [];
+    answer.on('data', (c) => chunks.push(c));
+    answer.on('end', async () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const words = text.trim() === CLOSED_ANSWER && isObject(sent) ? await refusal(sent.text ?? sent.query) : undefined;
+      if (words) return reply(res, 403, { error: 'refused by the input guardrail', text: words });
+      res.writeHead(500, answer.headers);
+      res.end(text);
+    });
   });
-  upstream.on('error', (err) => reply(res, 502, { error: `the router could not be reached: ${err.message}` }));
-  upstream.end(JSON.stringify(sent));
 }
 
 http
