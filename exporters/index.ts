@@ -6,7 +6,7 @@ import { ProblemList } from '../core/problems';
 import { Bundle } from './bundle';
 import { ansibleBundle } from './ansible';
 import { composeBundle } from './compose';
-import { assertAccepted, buildGmConnector, connectorOf, defaultCrName, GMC_FLAVORS, GmcFlavor, gmcBundle, gmcReadme } from './gmc';
+import { assertAccepted, buildGmConnector, defaultCrName, GMC_FLAVORS, GmcFlavor, gmcBundle, gmcReadme } from './gmc';
 import { requestSection } from './request-readme';
 import { deployedRequests } from './router-requests';
 import { checkGuardrailPositions } from './guardrails';
@@ -42,11 +42,14 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
   const needsGmc = targets.length === 0 || targets.includes('gmc') || targets.includes('ansible');
   const needsCompose = targets.includes('compose') || targets.includes('ansible');
   let gmc: Bundle = {};
+  /** The README section of the requests to the GMConnector's router (GMC and Ansible bundles). */
+  let gmcRequests: string[] = [];
   if (needsGmc) {
     const cr = buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, flavor }, problems);
     if (!cr || !problems.empty) return null;
     gmc = gmcBundle(cr, flavor);
-    if (requests && flavor === 'upstream') gmc['gmc/README.md'] = gmcReadme(cr, requestSection(requests, cr, '$ACCESS_URL'));
+    if (requests) gmcRequests = requestSection(requests, cr, '$ACCESS_URL');
+    if (requests && flavor === 'upstream') gmc['gmc/README.md'] = gmcReadme(cr, gmcRequests);
   }
   let compose: ReturnType<typeof composeBundle> | undefined;
   if (needsCompose) {
@@ -60,8 +63,7 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
   if (targets.includes('gmc')) Object.assign(bundle, gmc);
   if (targets.includes('compose') && compose) Object.assign(bundle, compose.bundle);
   if (targets.includes('ansible') && compose) {
-    const requestDocs = requests ? requestSection(requests, connectorOf(gmc) ?? {}, '$ACCESS_URL') : [];
-    Object.assign(bundle, ansibleBundle({ name, namespace: gmcOptions.namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env, requests: requestDocs }));
+    Object.assign(bundle, ansibleBundle({ name, namespace: gmcOptions.namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env, requests: gmcRequests }));
   }
   return bundle;
 }
