@@ -89,34 +89,31 @@ interface Hop {
 
 interface Route {
   choices: RouteChoice[];
-  body: Record<string, unknown>;
   hops: Hop[];
 }
+
+const NO_ROUTE: Route = { choices: [], hops: [] };
 
 const MAX_ROUTES = 16;
 
 /** Every route through the switches (each choice of branch), with the components it runs. */
 function routesOf(stages: Stage[], first: boolean, inEnsemble: boolean): Route[] {
-  let routes: Route[] = [{ choices: [], body: {}, hops: [] }];
+  let routes: Route[] = [NO_ROUTE];
   let atStart = first;
   stages.forEach((stage, i) => {
     const isLast = i === stages.length - 1;
     let variants: Route[];
     if (stage.type === 'component') {
-      variants = [{ choices: [], body: {}, hops: [{ component: stage.component, first: atStart, passedOn: inEnsemble || !isLast }] }];
+      variants = [{ choices: [], hops: [{ component: stage.component, first: atStart, passedOn: inEnsemble || !isLast }] }];
     } else if (stage.type === 'switch') {
       variants = stage.branches.flatMap((branch) =>
         routesOf(branch.stages, atStart, inEnsemble).map((r) => ({
           choices: [branch.otherwise ? { key: stage.route.key, notIn: stage.route.values } : { key: stage.route.key, equals: branch.value }, ...r.choices],
-          body: branch.otherwise ? r.body : { [stage.route.key]: branch.value, ...r.body },
           hops: markPassedOn(r.hops, !isLast),
         })),
       );
     } else {
-      variants = stage.branches.reduce<Route[]>(
-        (acc, branch) => cross(acc, routesOf(branch, atStart, true)),
-        [{ choices: [], body: {}, hops: [] }],
-      );
+      variants = stage.branches.reduce<Route[]>((acc, branch) => cross(acc, routesOf(branch, atStart, true)), [NO_ROUTE]);
     }
     routes = cross(routes, variants).slice(0, MAX_ROUTES);
     atStart = false;
@@ -129,7 +126,7 @@ function markPassedOn(hops: Hop[], passedOn: boolean): Hop[] {
 }
 
 function cross(a: Route[], b: Route[]): Route[] {
-  return a.flatMap((x) => b.map((y) => ({ choices: [...x.choices, ...y.choices], body: { ...x.body, ...y.body }, hops: [...x.hops, ...y.hops] })));
+  return a.flatMap((x) => b.map((y) => ({ choices: [...x.choices, ...y.choices], hops: [...x.hops, ...y.hops] })));
 }
 
 function serviceTitle(component: Component): string {
@@ -212,7 +209,9 @@ class RequestPlanner {
     }
     if (Object.keys(parameters).length > 0) body.parameters = parameters;
     const label = route.choices.map((c) => `${c.key} = ${c.equals ?? 'any other value'}`).join(', ');
-    return { route: label, match: route.choices, body: { ...route.body, ...body } };
+    // The switch keys the route's choices set come first, as a reader looks for them.
+    const switchKeys = Object.fromEntries(route.choices.filter((c) => c.equals !== undefined).map((c) => [c.key, c.equals]));
+    return { route: label, match: route.choices, body: { ...switchKeys, ...body } };
   }
 
   private checkStreaming(hop: Hop): void {
