@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadPipeline } from '../core/pipeline';
 import { PLATFORMS, Platform } from '../core/model';
-import { formatProblem, formatWarning, oneLine, ProblemList } from '../core/problems';
+import { formatProblem, formatWarning, oneLine, Problem, ProblemList } from '../core/problems';
 import { writeBundle } from '../exporters/bundle';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../exporters';
 import { readFlowFile } from './flow-file';
@@ -62,6 +62,10 @@ function gmcFlavorOf(value: string | undefined): GmcFlavor {
   throw new UsageError(`unknown GMC flavour '${value}': choose ${GMC_FLAVORS.join(', ')}`);
 }
 
+function warn(warnings: readonly Problem[]): void {
+  for (const w of warnings) process.stderr.write(`${formatWarning(w)}\n`);
+}
+
 function report(problems: ProblemList): number {
   for (const p of problems.items) process.stderr.write(`${formatProblem(p)}\n`);
   return 2;
@@ -78,7 +82,7 @@ function importCommand(file: string, out: string | undefined): number {
   const temp = `${out}.${process.pid}.tmp`;
   fs.writeFileSync(temp, `${JSON.stringify(flow, null, 2)}\n`);
   fs.renameSync(temp, out);
-  for (const w of problems.warnings) process.stderr.write(`${formatWarning(w)}\n`);
+  warn(problems.warnings);
   process.stdout.write(`${out}\n`);
   return 0;
 }
@@ -172,12 +176,12 @@ export function main(argv: string[]): number | Promise<number> {
     const flow = readFlowFile(file, fileProblems);
     if (!fileProblems.empty) return report(fileProblems);
     // What an import could not place (a GMConnector's unknown config keys) is said before anything else.
-    for (const w of fileProblems.warnings) process.stderr.write(`${formatWarning(w)}\n`);
+    warn(fileProblems.warnings);
     const { pipeline, problems } = loadPipeline(flow, { tab: values.tab });
     if (!problems.empty) return report(problems);
     const bundle = exportPipeline(pipeline, targets, { name: values.name, namespace: values.namespace, platform, gmcFlavor }, problems);
     if (!bundle) return report(problems);
-    for (const w of problems.warnings) process.stderr.write(`${formatWarning(w)}\n`);
+    warn(problems.warnings);
     if (command === 'validate') {
       const count = pipeline.graph.components.length;
       process.stdout.write(`valid: ${oneLine(pipeline.graph.name, 60)}: ${count} component${count === 1 ? '' : 's'}${targets.length ? `, exportable to ${targets.join(', ')}` : ''}\n`);

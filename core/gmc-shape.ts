@@ -18,3 +18,8 @@ export interface GmcRouterNode {
   routerType?: string;
   steps?: GmcStep[];
 }
+
+/** The router nodes of a GMConnector object (`spec.nodes`), none when it has none. */
+export function routerNodes(cr: Record<string, unknown>): Record<string, GmcRouterNode> {
+  return ((cr.spec as { nodes?: Record<string, GmcRouterNode> } | undefined)?.nodes ?? {}) as Record<string, GmcRouterNode>;
+}

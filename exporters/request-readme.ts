@@ -1,5 +1,5 @@
 /** The README section every bundle shares: how to call the deployed pipeline so that it does what the flow does. */
-import { GmcRouterNode } from '../core/gmc-shape';
+import { routerNodes } from '../core/gmc-shape';
 import { parseCondition } from '../core/gmc-conditions';
 import { DeployedRequests } from './router-requests';
 
@@ -8,10 +8,6 @@ function fenced(lang: string, text: string): string[] {
   const longest = text.match(/`{3,}/g)?.reduce((n, t) => Math.max(n, t.length), 0) ?? 0;
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return [`${fence}${lang}`, text, fence];
-}
-
-function nodesOf(cr: Record<string, unknown>): Record<string, GmcRouterNode> {
-  return ((cr.spec as { nodes?: Record<string, GmcRouterNode> } | undefined)?.nodes ?? {}) as Record<string, GmcRouterNode>;
 }
 
 /**
@@ -37,7 +33,7 @@ export function requestSection(requests: DeployedRequests, cr: Record<string, un
     const fields = Object.entries(d.fields).map(([k, v]) => `-F ${k}=${v}`).join(' ');
     out.push(...fenced('sh', `curl -s ${base}/dataprep -F files=@document.pdf ${fields}`), '');
   }
-  const nodes = Object.values(nodesOf(cr));
+  const nodes = Object.values(routerNodes(cr));
   const ensembles = nodes.filter((n) => n.routerType === 'Ensemble');
   for (const e of ensembles) {
     const keys = (e.steps ?? []).map((s) => `\`${s.name}\``).join(', ');

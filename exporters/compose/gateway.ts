@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GATEWAY, ROUTER } from '../../core/catalog';
 import { RAIL_PASSED } from '../../core/gmc-conditions';
-import { GmcRouterNode, GmcStep } from '../../core/gmc-shape';
+import { GmcStep, routerNodes } from '../../core/gmc-shape';
 import { DeployedRequests } from '../router-requests';
 
 export const GATEWAY_SERVICE = 'gateway';
@@ -17,9 +17,8 @@ const QUESTION_FIELDS = ['text', 'query'];
 
 /** URLs of the input rails of a router graph: the steps whose next executed step runs only when they passed. */
 export function inputRailUrls(graph: Record<string, unknown>): string[] {
-  const nodes = ((graph.spec as { nodes?: Record<string, GmcRouterNode> }).nodes ?? {}) as Record<string, GmcRouterNode>;
   const urls: string[] = [];
-  for (const node of Object.values(nodes)) {
+  for (const node of Object.values(routerNodes(graph))) {
     const executed = (node.steps ?? []).filter((s: GmcStep) => !s.internalService?.isDownstreamService);
     executed.forEach((step, i) => {
       const rail = executed[i - 1];

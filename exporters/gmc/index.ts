@@ -9,9 +9,9 @@ import { oneLine, ProblemList } from '../../core/problems';
 import { Bundle } from '../bundle';
 import { composeGuardrail, composeGuardrailUrl } from '../guardrails';
 import { checkGmConnector } from './check';
-import { equalsCondition, otherwiseCondition, RAIL_PASSED } from '../../core/gmc-conditions';
+import { CONDITION_KEY, CONDITION_VALUE, equalsCondition, otherwiseCondition, RAIL_PASSED } from '../../core/gmc-conditions';
 import { enterpriseNodes } from './enterprise';
-import { CONDITION_KEY, CONDITION_VALUE, ENTERPRISE_DIALECT, EXTERNAL_STEP_NAMES, GmcDialect, UPSTREAM_DIALECT } from './rules';
+import { ENTERPRISE_DIALECT, EXTERNAL_STEP_NAMES, GmcDialect, UPSTREAM_DIALECT } from './rules';
 
 /** Which controller's dialect the GMConnector speaks: upstream GenAIInfra GMC, or Enterprise RAG's fork. */
 export const GMC_FLAVORS = ['upstream', 'enterprise'] as const;

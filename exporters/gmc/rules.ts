@@ -33,7 +33,6 @@ export const EXTERNAL_STEP_NAMES = {
   guardrail: 'Router',
 } as const;
 
-export { CONDITION_KEY, CONDITION_VALUE } from '../../core/gmc-conditions';
 
 /** The rules one GMC controller applies: its CRD, its webhook's step names, its templates and wiring keys. */
 export interface GmcDialect {

@@ -13,7 +13,7 @@ import { deployedRequests, EXAMPLE_QUESTION, RouteRequest } from '../../exporter
 import { composeWorld, exportedWorld, exportFlow, WORLD_TARGETS, WorldTarget } from '../support/peers/exported-worlds';
 import { RouterWorld } from '../support/peers/router-world';
 import { HopRecord, startStandIns, StandInRole, StandIns } from '../support/peers/stand-ins';
-import { label } from '../support/peers/world-tests';
+import { ask, label } from '../support/peers/world-tests';
 import { coreNodes, helper, nextMessage, onEachRuntime, packNodes, Runtime } from '../support/runtimes';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -119,11 +119,6 @@ describe('parity: a flow in Node-RED and its export under GMC\'s router reach th
     const id = `${key}:gateway`;
     if (!worlds.has(id)) worlds.set(id, await composeWorld(exportFlow(flow), { gateway: true }));
     return worlds.get(id) as RouterWorld;
-  };
-  const ask = async (w: RouterWorld, body: unknown) => {
-    const before = w.log().length;
-    const reply = await w.post('/', body);
-    return { reply, hops: w.log().slice(before) };
   };
   after(async () => {
     for (const w of worlds.values()) await w.stop();
