@@ -2,6 +2,7 @@
  * The flow-JSON shape of our node types. People share flows, so these property names and defaults
  * are public API: add properties freely, never rename or re-purpose one without a migration.
  */
+import { DEFAULT_EMBED_BATCH_SIZE } from './clients/embedding';
 import { Kind, ParamValue } from './model';
 
 /** The config version this release writes and reads; flows saved by a newer release are refused. */
@@ -50,9 +51,10 @@ const REPORT_ACTIONS = ['off', 'block', 'annotate'] as const;
 const check = (key: string, dflt: string, values: readonly string[], doc: string): ParamSpec => ({ key, type: 'enum', default: dflt, values, doc: `${doc}; off, or what a finding does` });
 const storeRef: ParamSpec = { key: 'store', type: 'string', default: '', doc: 'id of the opea-vectorstore config node (memory backend)' };
 const hashingDimensions = int('dimensions', 384, 8, 'vector size of the hashing embedder', 8192);
+const embedBatch = (key: string) => int(key, DEFAULT_EMBED_BATCH_SIZE, 1, 'most texts per embedding request of a remote embedder (TEI refuses more than its --max-client-batch-size, default 32)', 100_000);
 
 export const NODE_TYPES: readonly NodeTypeSpec[] = [
-  { type: 'opea-embedding', kind: 'embedding', params: [hashingDimensions] },
+  { type: 'opea-embedding', kind: 'embedding', params: [hashingDimensions, embedBatch('batchSize')] },
   {
     type: 'opea-retriever',
     kind: 'retriever',
@@ -141,6 +143,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       },
       { key: 'embedModel', type: 'model', default: '', doc: 'model id of that embedder' },
       hashingDimensions,
+      embedBatch('embedBatchSize'),
     ],
   },
 ];

@@ -33,6 +33,8 @@ const ONLY_FOR: Record<string, string[]> = {
   store: ['memory'],
   embedBackend: ['memory'],
   embedModel: ['memory'],
+  embedBatchSize: ['memory'],
+  batchSize: ['tei', 'opea', 'openai', 'ollama'],
   remote: ['opea', 'llamaguard'],
   remoteChecks: ['opea'],
   llamaGuardVersion: ['llamaguard'],

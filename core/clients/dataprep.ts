@@ -4,13 +4,16 @@
  * The releases differ in where they take an ingest and in what one request may carry:
  * - 1.2 and later: `POST /v1/dataprep/ingest` (v1.5 comps/dataprep/src/opea_dataprep_microservice.py:100),
  *   with `index_name` (l.65-69). It reads the files with `form.get("files")` (l.57), which keeps only the
- *   last file of a request that sends several.
+ *   last file of a request that sends several, and reads `link_list` only when no file came
+ *   (integrations/redis.py:416-466 returns after the files).
  * - 1.1: `POST /v1/dataprep` (v1.1 comps/dataprep/redis/langchain/prepare_doc_redis.py:218), no
  *   `index_name` (the service writes the index its INDEX_NAME names, l.150), and a request with files
  *   returns before it reads `link_list` (l.234-297).
  * So every file goes in a request of its own and the links in one more, which every release ingests
- * completely. The path is found by asking: FastAPI answers 404 for a path no handler serves, so a 404
- * on `/v1/dataprep/ingest` followed by an answer from `/v1/dataprep` is a 1.1 service. What worked is
+ * completely. Both refuse a file whose name the index holds already (HTTP 400, v1.5 redis.py:438-442,
+ * v1.1 l.253-256); each request's answer is kept, so the report says per file what the service did.
+ * The path is found by asking: FastAPI answers 404 for a path no handler serves, so a 404 on
+ * `/v1/dataprep/ingest` followed by an answer from `/v1/dataprep` is a 1.1 service. What worked is
  * remembered per server.
  */
 import { Endpoint, ServiceError } from './endpoint';
@@ -34,11 +37,33 @@ export type DataprepRelease = '1.1' | '1.2+';
 
 export const INGEST_PATHS: Readonly<Record<DataprepRelease, string>> = { '1.2+': '/v1/dataprep/ingest', '1.1': '/v1/dataprep' };
 
+/** What became of one request: a file, or the links. */
+export interface IngestResult {
+  file?: string;
+  links?: string[];
+  /** ingested: the service answered 2xx; refused: it answered an HTTP error; failed: no answer; not sent: a request before it got no answer. */
+  outcome: 'ingested' | 'refused' | 'failed' | 'not sent';
+  /** The HTTP status the service answered. */
+  status?: number;
+  /** The service's words ("Data preparation succeeded", "Uploaded file a.txt already exists. …"), or why there were none. */
+  message: string;
+}
+
+export interface RemoteIngestReport {
+  /** 200 when every request was ingested; otherwise the status of the first one that was not (0: no answer). */
+  status: number;
+  message: string;
+  /** The ingest path that answered. */
+  path: string;
+  requests: number;
+  ingested: number;
+  results: IngestResult[];
+}
+
 const learned = new WeakMap<Endpoint, DataprepRelease>();
 
 interface Part {
-  /** What this request carries, for messages: "file a.txt" or "2 links". */
-  what: string;
+  what: Pick<IngestResult, 'file' | 'links'>;
   form: (release: DataprepRelease) => FormData;
 }
 
@@ -50,7 +75,7 @@ function parts(request: IngestRequest): Part[] {
     return form;
   };
   const out: Part[] = request.files.map((file) => ({
-    what: `file ${file.name}`,
+    what: { file: file.name },
     form: (release) => {
       const form = new FormData();
       form.append('files', new Blob([file.content]), file.name);
@@ -59,7 +84,7 @@ function parts(request: IngestRequest): Part[] {
   }));
   if (request.links.length > 0) {
     out.push({
-      what: request.links.length === 1 ? '1 link' : `${request.links.length} links`,
+      what: { links: [...request.links] },
       form: (release) => {
         const form = new FormData();
         form.append('link_list', JSON.stringify(request.links));
@@ -78,18 +103,38 @@ async function post(endpoint: Endpoint, release: DataprepRelease, part: Part, si
   return answer;
 }
 
-const isNotFound = (err: unknown) => err instanceof ServiceError && err.status === 404;
+/** FastAPI's error body {"detail": "..."} as the endpoint quoted it ("HTTP 400: {...}"), else the whole reason. */
+function serviceWords(err: ServiceError): string {
+  const quoted = /^HTTP \d+: ([\s\S]*)$/.exec(err.reason)?.[1];
+  if (quoted === undefined) return err.reason;
+  try {
+    const body: unknown = JSON.parse(quoted);
+    if (isObject(body) && typeof body.detail === 'string') return body.detail;
+  } catch {
+    // a cut or non-JSON body is quoted as it came
+  }
+  return quoted;
+}
 
-/** Sends the first request, finding the release when the server is new to this client (or answers 404 where it did not). */
-async function first(endpoint: Endpoint, part: Part, signal?: AbortSignal): Promise<{ release: DataprepRelease; answer: Record<string, unknown> }> {
+/** Sends one part; an HTTP error is the service's refusal of that part, anything else stops the ingest. */
+async function send(endpoint: Endpoint, release: DataprepRelease, part: Part, signal?: AbortSignal): Promise<IngestResult> {
+  try {
+    const answer = await post(endpoint, release, part, signal);
+    return { ...part.what, outcome: 'ingested', status: typeof answer.status === 'number' ? answer.status : 200, message: typeof answer.message === 'string' ? answer.message : 'ingested' };
+  } catch (err) {
+    if (!(err instanceof ServiceError)) throw err;
+    if (err.status === undefined) return { ...part.what, outcome: 'failed', message: `${err.reason} — ${err.hint}` };
+    return { ...part.what, outcome: 'refused', status: err.status, message: serviceWords(err) };
+  }
+}
+
+/** Sends the first part, finding the release when the server is new to this client (or answers 404 where it did not). */
+async function first(endpoint: Endpoint, part: Part, signal?: AbortSignal): Promise<{ release: DataprepRelease; result: IngestResult }> {
   const known = learned.get(endpoint);
   const order: DataprepRelease[] = known === '1.1' ? ['1.1', '1.2+'] : ['1.2+', '1.1'];
   for (const release of order) {
-    try {
-      return { release, answer: await post(endpoint, release, part, signal) };
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const result = await send(endpoint, release, part, signal);
+    if (result.status !== 404) return { release, result };
   }
   learned.delete(endpoint);
   throw new ServiceError(
@@ -100,24 +145,39 @@ async function first(endpoint: Endpoint, part: Part, signal?: AbortSignal): Prom
   );
 }
 
+const nameOf = (r: IngestResult) => r.file ?? (r.links!.length === 1 ? `link ${r.links![0]}` : `${r.links!.length} links`);
+
+function summary(results: IngestResult[]): string {
+  const ingested = results.filter((r) => r.outcome === 'ingested');
+  const unsent = results.filter((r) => r.outcome === 'not sent');
+  const lines = [`${ingested.length} of ${results.length} ingested${ingested.length ? ` (${ingested.map(nameOf).join(', ')})` : ''}`];
+  for (const r of results) if (r.outcome === 'refused' || r.outcome === 'failed') lines.push(`${r.outcome} ${nameOf(r)}${r.status ? ` (HTTP ${r.status})` : ''}: ${r.message}`);
+  if (unsent.length) lines.push(`not sent: ${unsent.map(nameOf).join(', ')}`);
+  return lines.join('; ');
+}
+
 /**
- * Ingests every file and the links, one request each, and gives the service's last answer
- * ({status, message}) with `path` (the ingest path that answered) and `requests` (how many were sent).
- * A failure part-way says what was already ingested.
+ * Ingests every file and the links, one request each, going on past a refused one, and reports per
+ * request what the service answered. A request that gets no answer (network, timeout) stops the rest.
  */
-export async function ingestRemote(endpoint: Endpoint, request: IngestRequest, signal?: AbortSignal): Promise<Record<string, unknown>> {
+export async function ingestRemote(endpoint: Endpoint, request: IngestRequest, signal?: AbortSignal): Promise<RemoteIngestReport> {
   const todo = parts(request);
   if (todo.length === 0) throw new ServiceError(base(endpoint), 'nothing to ingest', 'send text, files or links');
-  let { release, answer } = await first(endpoint, todo[0], signal);
-  learned.set(endpoint, release);
-  for (let i = 1; i < todo.length; i++) {
-    try {
-      answer = await post(endpoint, release, todo[i], signal);
-    } catch (err) {
-      if (!(err instanceof ServiceError)) throw err;
-      const done = todo.slice(0, i).map((p) => p.what).join(', ');
-      throw new ServiceError(err.url, `${err.reason} (while ingesting ${todo[i].what}, request ${i + 1} of ${todo.length}; already ingested: ${done})`, err.hint, err.status);
-    }
+  const { release, result } = await first(endpoint, todo[0], signal);
+  if (result.outcome !== 'failed') learned.set(endpoint, release);
+  const results = [result];
+  for (const part of todo.slice(1)) {
+    const stopped = results.some((r) => r.outcome === 'failed');
+    results.push(stopped ? { ...part.what, outcome: 'not sent', message: 'an earlier request got no answer' } : await send(endpoint, release, part, signal));
   }
-  return { ...answer, path: INGEST_PATHS[release], requests: todo.length };
+  const ingested = results.filter((r) => r.outcome === 'ingested').length;
+  const firstMiss = results.find((r) => r.outcome !== 'ingested');
+  return {
+    status: firstMiss ? (firstMiss.status ?? 0) : 200,
+    message: firstMiss ? summary(results) : results[results.length - 1].message,
+    path: INGEST_PATHS[release],
+    requests: results.filter((r) => r.outcome !== 'not sent').length,
+    ingested,
+    results,
+  };
 }

@@ -8,22 +8,32 @@ import { EmbedDoc, RetrievedDoc, SearchedDoc } from '../contract/documents';
 import { Endpoint } from './endpoint';
 import { isObject, unexpected } from './wire';
 
-export async function retrieveRemote(endpoint: Endpoint, doc: EmbedDoc, signal?: AbortSignal): Promise<SearchedDoc> {
+/** A SearchedDoc, with 1.5's metadata list kept as it came when it cannot be matched to the documents. */
+export type RemoteSearchedDoc = SearchedDoc & { metadata?: Record<string, unknown>[] };
+
+export async function retrieveRemote(endpoint: Endpoint, doc: EmbedDoc, signal?: AbortSignal): Promise<RemoteSearchedDoc> {
   const url = `${endpoint.config.baseUrl.replace(/\/+$/, '')}/v1/retrieval`;
   const answer = await endpoint.postJson('/v1/retrieval', doc, signal);
   if (!isObject(answer) || !Array.isArray(answer.retrieved_docs)) throw unexpected(url, 'expected a SearchedDoc {retrieved_docs: [...]}');
-  // 1.5 keeps metadata in a list parallel to retrieved_docs; a RetrievalResponse puts it inside each doc; 1.1's SearchedDoc has none.
-  const metadata = Array.isArray(answer.metadata) && answer.metadata.length === answer.retrieved_docs.length ? answer.metadata : null;
+  // 1.5 lists metadata beside retrieved_docs but appends a document's only when it has any (v1.5
+  // opea_retrievers_microservice.py:89-90): a list as long as the documents is theirs in order, a shorter
+  // one cannot be matched by position, so it is kept whole beside them. A RetrievalResponse puts
+  // metadata inside each doc; 1.1's SearchedDoc has none.
+  const listed: unknown[] = Array.isArray(answer.metadata) ? answer.metadata : [];
+  const aligned = listed.length === answer.retrieved_docs.length;
   const docs: RetrievedDoc[] = answer.retrieved_docs.map((d, i) => {
     if (!isObject(d) || typeof d.text !== 'string') throw unexpected(url, `retrieved_docs[${i}] has no text`);
     const out: RetrievedDoc = { text: d.text };
-    const meta = metadata ? metadata[i] : d.metadata;
+    const meta = aligned ? listed[i] : d.metadata;
     if (isObject(meta)) out.metadata = meta;
     return out;
   });
-  return {
+  const searched: RemoteSearchedDoc = {
     initial_query: typeof answer.initial_query === 'string' ? answer.initial_query : doc.text,
     retrieved_docs: docs,
     top_n: typeof answer.top_n === 'number' ? answer.top_n : 1,
   };
+  const unplaced = aligned ? [] : listed.filter(isObject);
+  if (unplaced.length > 0) searched.metadata = unplaced;
+  return searched;
 }

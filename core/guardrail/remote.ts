@@ -9,6 +9,8 @@ export interface RemoteVerdict {
   service: string;
   flagged: boolean;
   categories: { code?: string; name: string }[];
+  /** How the verdict was reached, when it is less than asked for (ANSWER_ONLY_NOTE). */
+  note?: string;
 }
 
 // Llama Guard 1 (LlamaGuard-7b) uses its own six O-categories.
@@ -105,7 +107,7 @@ export async function checkWithLlamaGuard(endpoint: Endpoint, model: string, ver
   return { service: 'llamaguard', flagged: !parsed.safe, categories: parsed.categories };
 }
 
-/** The OPEA guardrail microservices this node can call: each takes a TextDoc {text} at /v1/<name>. */
+/** The OPEA guardrail microservices this node can call: each takes a TextDoc {text} at /v1/<name>, guardrails also a GeneratedDoc. */
 export const OPEA_GUARDRAIL_SERVICES = ['guardrails', 'pii', 'injection', 'toxicity', 'bias'] as const;
 export type OpeaGuardrailService = (typeof OPEA_GUARDRAIL_SERVICES)[number];
 
@@ -127,13 +129,34 @@ export function violatedPoliciesIn(text: string): string[] {
 }
 
 /**
- * One OPEA guardrail call. A refusal is a TextDoc whose downstream_black_list is set (the megaservice
- * then skips every later stage) with "Violated policies: …" as its text; the PredictionGuard variants
- * answer a ScoreDoc {score} (flagged from 0.5) or, for PII, {detected_pii: [...]}.
+ * The document an OPEA service checks. A TextDoc {text} is checked as the user's words; a generated
+ * answer is checked with its prompt only by the guardrails service, which takes a GeneratedDoc
+ * {prompt, text} and hands Llama Guard the user turn and the assistant turn (GenAIComps v1.1
+ * comps/guardrails/llama_guard/langchain/guardrails_tgi.py:65-74, v1.5
+ * comps/guardrails/src/guardrails/integrations/llamaguard.py:103-106). The other services take only a
+ * TextDoc (v1.5 opea_toxicity_detection_microservice.py:48, opea_prompt_injection_microservice.py:47,
+ * opea_bias_detection_microservice.py:38, opea_pii_detection_microservice.py:50), so they get the answer.
  */
-export async function checkWithOpea(endpoint: Endpoint, service: OpeaGuardrailService, text: string, signal?: AbortSignal): Promise<RemoteVerdict> {
-  const body = (await endpoint.postJson(`/v1/${service}`, { text }, signal)) as Record<string, unknown> | null;
-  const answer = body && typeof body === 'object' ? body : {};
+function opeaDocument(service: OpeaGuardrailService, input: string | GuardedTurn): { text: string; prompt?: string } {
+  if (typeof input === 'string') return { text: input };
+  if (input.assistant === undefined) return { text: input.user };
+  return service === 'guardrails' ? { prompt: input.user, text: input.assistant } : { text: input.assistant };
+}
+
+/**
+ * Guardrails services that fail on a GeneratedDoc: GenAIComps 1.4 and 1.5 pass the Llama Guard component
+ * the answer as a bare string (v1.5 opea_guardrails_microservice.py:73-86, llm_guard_output_guardrail.py:88),
+ * which reads its `.text` (llamaguard.py:106) and fails with HTTP 500. Such a service checks the answer
+ * alone; remembered per server once a TextDoc got through where the pair did not.
+ */
+const pairFails = new WeakSet<Endpoint>();
+
+/** What a remote verdict says about how it was reached, for the node to pass on once. */
+export const ANSWER_ONLY_NOTE =
+  'the OPEA guardrails service fails on {prompt, text} (HTTP 500, as GenAIComps 1.4 and 1.5 do), so it checks the answer without its prompt';
+
+function readOpeaAnswer(service: OpeaGuardrailService, body: unknown): RemoteVerdict {
+  const answer = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   if (Array.isArray(answer.downstream_black_list) && answer.downstream_black_list.length > 0) {
     const names = typeof answer.text === 'string' ? violatedPoliciesIn(answer.text) : [];
     return { service, flagged: true, categories: (names.length ? names : [service]).map((name) => ({ name })) };
@@ -143,10 +166,33 @@ export async function checkWithOpea(endpoint: Endpoint, service: OpeaGuardrailSe
   return { service, flagged: false, categories: [] };
 }
 
+/**
+ * One OPEA guardrail call with a text, or a turn (an answer with its prompt). A refusal is a TextDoc
+ * whose downstream_black_list is set (the megaservice then skips every later stage) with
+ * "Violated policies: …" as its text; the PredictionGuard variants answer a ScoreDoc {score} (flagged
+ * from 0.5) or, for PII, {detected_pii: [...]}. 1.4 and later refuse an answer their output scanners
+ * find invalid with HTTP 466 (llm_guard_output_guardrail.py:74-84).
+ */
+export async function checkWithOpea(endpoint: Endpoint, service: OpeaGuardrailService, input: string | GuardedTurn, signal?: AbortSignal): Promise<RemoteVerdict> {
+  const doc = opeaDocument(service, input);
+  const pair = doc.prompt !== undefined;
+  if (pair && pairFails.has(endpoint)) return { ...(await checkWithOpea(endpoint, service, doc.text, signal)), note: ANSWER_ONLY_NOTE };
+  try {
+    return readOpeaAnswer(service, await endpoint.postJson(`/v1/${service}`, doc, signal));
+  } catch (err) {
+    if (!pair || !(err instanceof ServiceError)) throw err;
+    if (err.status === 466) return { service, flagged: true, categories: [{ name: `${service} (output policy)` }] };
+    if (err.status !== 500) throw err;
+    const alone = await checkWithOpea(endpoint, service, doc.text, signal);
+    pairFails.add(endpoint);
+    return { ...alone, note: ANSWER_ONLY_NOTE };
+  }
+}
+
 export type RemoteSetup = { backend: 'opea'; services: OpeaGuardrailService[] } | { backend: 'llamaguard'; model: string; version: LlamaGuardVersion };
 
 /** The remote check a rail runs per text: every listed OPEA service, or one Llama Guard call. */
 export function remoteCheck(endpoint: () => Endpoint, setup: RemoteSetup): (turn: GuardedTurn, signal?: AbortSignal) => Promise<RemoteVerdict[]> {
   if (setup.backend === 'llamaguard') return async (turn, signal) => [await checkWithLlamaGuard(endpoint(), setup.model, setup.version, turn, signal)];
-  return (turn, signal) => Promise.all(setup.services.map((s) => checkWithOpea(endpoint(), s, turn.assistant ?? turn.user, signal)));
+  return (turn, signal) => Promise.all(setup.services.map((s) => checkWithOpea(endpoint(), s, turn, signal)));
 }

@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import axios from 'axios';
 import { chunkText, detectDocumentFormat } from '../chunking';
 import { ContractError } from '../contract/documents';
-import { ingestRemote, IngestFile } from '../clients/dataprep';
-import { Endpoint } from '../clients/endpoint';
+import { ingestRemote, IngestFile, IngestResult, RemoteIngestReport } from '../clients/dataprep';
+import { Endpoint, ServiceError } from '../clients/endpoint';
 import { IndexDirectory } from '../embedded/index-directory';
 import { EmbedderConfig, embedTexts } from './embedding';
 
@@ -35,6 +35,8 @@ export interface IngestReport {
   documents: number;
   chunks: number;
   ids: string[];
+  /** Per file and link: what was written, and how many chunks. */
+  results: (IngestResult & { chunks: number })[];
 }
 
 type Json = Record<string, unknown>;
@@ -42,13 +44,23 @@ const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Arr
 
 const MAX_LINK_BYTES = 10 * 1024 * 1024;
 
-function fileOf(value: unknown, i: number): IngestFile | null {
-  if (typeof value === 'string') return { name: `text-${i + 1}.txt`, content: value };
-  if (Buffer.isBuffer(value)) return { name: `file-${i + 1}.txt`, content: value };
+/**
+ * A name for a document sent without one, from its content: the dataprep service keys a document by
+ * its file name and refuses a name the index holds already (v1.5 integrations/redis.py:421-442), so
+ * different texts get different names and the same text the same one.
+ */
+function nameFromContent(content: string | Buffer): string {
+  const hash = crypto.createHash('sha256').update(content).digest('hex').slice(0, 12);
+  return `${typeof content === 'string' ? 'text' : 'file'}-${hash}.txt`;
+}
+
+function fileOf(value: unknown): IngestFile | null {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return { name: nameFromContent(value), content: value };
   if (isObject(value)) {
-    const name = typeof value.name === 'string' ? value.name : typeof value.originalname === 'string' ? value.originalname : `text-${i + 1}.txt`;
     const content = typeof value.text === 'string' ? value.text : typeof value.content === 'string' || Buffer.isBuffer(value.content) ? value.content : Buffer.isBuffer(value.buffer) ? value.buffer : null;
-    if (content !== null) return { name, content: content as string | Buffer };
+    if (content === null) return null;
+    const name = typeof value.name === 'string' ? value.name : typeof value.originalname === 'string' ? value.originalname : nameFromContent(content as string | Buffer);
+    return { name, content: content as string | Buffer };
   }
   return null;
 }
@@ -61,7 +73,7 @@ export function ingestInput(payload: unknown, uploads?: unknown): IngestInput {
       input.embedded.push({ text: value.text, embedding: value.embedding as number[] });
       return;
     }
-    const file = fileOf(value, i);
+    const file = fileOf(value);
     if (!file) throw new ContractError(`item ${i + 1} to ingest is neither text nor a file`, 'send strings, {name, text} or {name, content}');
     input.files.push(file);
   };
@@ -105,7 +117,7 @@ function chunkId(source: string, index: number, text: string): string {
   return crypto.createHash('sha1').update(`${source}\u0000${index}\u0000${text}`).digest('hex').slice(0, 24);
 }
 
-export async function runDataprep(config: DataprepConfig, deps: { endpoint?: Endpoint; embedderEndpoint?: Endpoint; indexes?: IndexDirectory }, input: IngestInput, signal?: AbortSignal): Promise<IngestReport | Json> {
+export async function runDataprep(config: DataprepConfig, deps: { endpoint?: Endpoint; embedderEndpoint?: Endpoint; indexes?: IndexDirectory }, input: IngestInput, signal?: AbortSignal): Promise<IngestReport | RemoteIngestReport> {
   if (config.chunkOverlap >= config.chunkSize) throw new ContractError(`chunk overlap ${config.chunkOverlap} is not smaller than chunk size ${config.chunkSize}`, 'lower the overlap or raise the size');
   if (config.backend === 'redis') {
     if (!deps.endpoint) throw new ContractError('the redis dataprep calls an OPEA dataprep service and needs its server', 'choose an opea-server config node');
@@ -117,21 +129,23 @@ export async function runDataprep(config: DataprepConfig, deps: { endpoint?: End
   const files = [...input.files];
   for (const link of input.links) files.push(await fetchLink(link, signal));
   const items: { id: string; text: string; metadata: Json; embedding?: number[] }[] = [];
-  for (const file of files) {
+  const results: IngestReport['results'] = [];
+  files.forEach((file, f) => {
     const text = typeof file.content === 'string' ? file.content : file.content.toString('utf8');
     const source = file.name.replace(/#\.(html|md)$/, '');
-    chunkText(text, config.chunkSize, config.chunkOverlap, detectDocumentFormat(text, file.name)).forEach((chunk, i) => {
-      items.push({ id: chunkId(source, i, chunk), text: chunk, metadata: { source, chunk: i } });
-    });
-  }
+    const chunks = chunkText(text, config.chunkSize, config.chunkOverlap, detectDocumentFormat(text, file.name));
+    chunks.forEach((chunk, i) => items.push({ id: chunkId(source, i, chunk), text: chunk, metadata: { source, chunk: i } }));
+    const what = f < input.files.length ? { file: file.name } : { links: [source] };
+    results.push({ ...what, outcome: 'ingested', message: `${chunks.length} chunks`, chunks: chunks.length });
+  });
   input.embedded.forEach((doc, i) => items.push({ id: chunkId('embedded', i, doc.text), text: doc.text, metadata: { source: 'embedded', chunk: i }, embedding: doc.embedding }));
+  // Every vector is in hand before anything is written, so a failed embedding request stores nothing.
   const toEmbed = items.filter((item) => !item.embedding);
-  const batch = 32;
-  for (let i = 0; i < toEmbed.length; i += batch) {
-    const slice = toEmbed.slice(i, i + batch);
-    const vectors = await embedTexts(config.embedder, deps.embedderEndpoint, slice.map((s) => s.text), signal);
-    slice.forEach((item, j) => (item.embedding = vectors[j]));
-  }
+  const vectors = await embedTexts(config.embedder, deps.embedderEndpoint, toEmbed.map((item) => item.text), signal).catch((err: unknown) => {
+    if (err instanceof ServiceError) throw new ServiceError(err.url, `${err.reason}; nothing was written to index '${config.indexName}'`, err.hint, err.status);
+    throw err;
+  });
+  toEmbed.forEach((item, i) => (item.embedding = vectors[i]));
   if (items.length > 0) {
     const dims = new Set(items.map((item) => (item.embedding as number[]).length));
     if (dims.size > 1) throw new ContractError(`the chunks' embeddings have different sizes (${[...dims].join(', ')})`, 'embed every chunk with one embedder');
@@ -146,5 +160,6 @@ export async function runDataprep(config: DataprepConfig, deps: { endpoint?: End
     documents: files.length + (input.embedded.length ? 1 : 0),
     chunks: items.length,
     ids: items.map((item) => item.id),
+    results,
   };
 }

@@ -9,6 +9,8 @@ export interface EmbedderConfig {
   model?: string;
   /** Hashing embedder only. */
   dimensions: number;
+  /** Remote embedders: most texts per request (default DEFAULT_EMBED_BATCH_SIZE, TEI's own limit). */
+  batchSize?: number;
 }
 
 /** Fields of an EmbedDoc the retriever reads; a request may carry them through the embedding stage. */
@@ -17,7 +19,7 @@ const RETRIEVER_FIELDS = ['search_type', 'k', 'distance_threshold', 'fetch_k', '
 export async function embedTexts(config: EmbedderConfig, endpoint: Endpoint | undefined, texts: string[], signal?: AbortSignal): Promise<number[][]> {
   if (config.backend === 'hashing') return texts.map((t) => hashingEmbed(t, config.dimensions));
   if (!endpoint) throw new ContractError(`the ${config.backend} embedding backend needs a server`, 'choose an opea-server config node');
-  return embedRemote(endpoint, config.backend as RemoteEmbeddingBackend, config.model, texts, signal);
+  return embedRemote(endpoint, config.backend as RemoteEmbeddingBackend, config.model, texts, signal, config.batchSize);
 }
 
 export async function runEmbedding(config: EmbedderConfig, endpoint: Endpoint | undefined, payload: unknown, signal?: AbortSignal): Promise<EmbedDoc | EmbedDoc[]> {

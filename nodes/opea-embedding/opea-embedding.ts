@@ -7,7 +7,7 @@ module.exports = function register(RED: Red): void {
   function OpeaEmbedding(this: RedNode, config: NodeConfig) {
     RED.nodes.createNode(this, config);
     const { settings, problems } = readSettings('opea-embedding', config);
-    const embedder = { backend: settings.backend, model: settings.model, dimensions: settings.params.dimensions as number };
+    const embedder = { backend: settings.backend, model: settings.model, dimensions: settings.params.dimensions as number, batchSize: settings.params.batchSize as number };
     handleInput(this, 'embedding', problems, async (msg, signal) => {
       const result = await runEmbedding(embedder, endpointOf(RED, config.server), msg.payload, signal);
       msg.payload = result;

@@ -44,6 +44,20 @@ function statusOf(report: RailReport): string {
   return report.findings.length > 0 ? `pass, ${report.findings.length} noted` : 'pass';
 }
 
+/** Passes the verdicts on, warning once (in the debug sidebar and log) when one was reached with less than asked for. */
+function warningOnce(node: RedNode, check: NonNullable<RailConfig['remote']>): NonNullable<RailConfig['remote']> {
+  let warned = false;
+  return async (turn, signal) => {
+    const verdicts = await check(turn, signal);
+    const note = verdicts.find((v) => v.note)?.note;
+    if (note && !warned) {
+      warned = true;
+      node.warn(`${note} — checking the pair needs GenAIComps 1.1 to 1.3, or the llamaguard backend`);
+    }
+    return verdicts;
+  };
+}
+
 module.exports = function register(RED: Red): void {
   function OpeaGuardrail(this: RedNode, config: NodeConfig) {
     RED.nodes.createNode(this, config);
@@ -60,7 +74,7 @@ module.exports = function register(RED: Red): void {
         problems.push(`the ${settings.backend} backend checks through a server: choose an opea-server, or set remote to off`);
       } else {
         const setup = remoteSetup(settings.backend, settings.model, p, problems);
-        if (setup) remote = remoteCheck(() => endpointOf(RED, config.server)!, setup);
+        if (setup) remote = warningOnce(node, remoteCheck(() => endpointOf(RED, config.server)!, setup));
       }
     }
     const rail: RailConfig = {
