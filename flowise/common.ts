@@ -1,7 +1,11 @@
 /** What every OPEA Flowise node shares: the server credential, the endpoint, reading inputs. */
 import { createEndpoint, Endpoint, ENDPOINT_DEFAULTS, validateEndpoint } from '../core/clients/endpoint';
+import { coerceParam } from '../core/flow-json';
+import { nodeTypeSpec } from '../core/node-types';
+import { checkAllowed } from './deny-list';
 import { hostModule } from './host';
 import { ICommonObject, INodeData, INodeOptionsValue, INodeParams } from './interface';
+import { flowiseWords, nodeName } from './words';
 
 export const CREDENTIAL_NAME = 'opeaServerApi';
 
@@ -60,17 +64,63 @@ export function bool(inputs: ICommonObject | undefined, name: string, fallback: 
   return fallback;
 }
 
+/**
+ * A number input held to the limits of the same setting of the Node-RED node (core/node-types.ts),
+ * refused in the input's own words: "OPEA Chat Model (id): Max Tokens must be at least 1, not 0".
+ */
+export function limitedNumber(nodeData: INodeData, input: INodeParams, nodeType: string, key: string): number {
+  const spec = nodeTypeSpec(nodeType)?.params.find((p) => p.key === key);
+  if (!spec) throw new Error(`${nodeType} has no setting ${key}`);
+  const raw = nodeData.inputs?.[input.name];
+  const result = coerceParam(spec, typeof raw === 'string' ? raw.trim() : raw);
+  if ('error' in result) throw new Error(`${nodeName(nodeData)}: ${input.label} ${result.error}, not ${JSON.stringify(raw)}`);
+  return result.value as number;
+}
+
+/** The input named `name` of a node's input list (for its label in messages). */
+export function inputNamed(inputs: INodeParams[], name: string): INodeParams {
+  const found = inputs.find((i) => i.name === name);
+  if (!found) throw new Error(`no input ${name}`);
+  return found;
+}
+
+/**
+ * Every request first asks Flowise's deny list about the URL (a host name may resolve elsewhere by
+ * the next request, so the check is per request, as Flowise's own secure requests do).
+ */
+function guarded(endpoint: Endpoint, what: string): Endpoint {
+  const allowed = () => checkAllowed(endpoint.config.baseUrl, what);
+  return {
+    config: endpoint.config,
+    async postJson(path, body, signal) {
+      await allowed();
+      return endpoint.postJson(path, body, signal);
+    },
+    async postForm(path, form, signal) {
+      await allowed();
+      return endpoint.postForm(path, form, signal);
+    },
+    async *postStream(path, body, signal) {
+      await allowed();
+      yield* endpoint.postStream(path, body, signal);
+    },
+  };
+}
+
 /** The endpoint for a node: Base URL input or the credential's URL, the credential's key (getCredentialParam order: input first). */
 export async function endpointFor(nodeData: INodeData, opts: ICommonObject | undefined, required: boolean): Promise<Endpoint | undefined> {
   const cred = await credentialData(nodeData, opts ?? {});
-  const baseUrl = str(nodeData.inputs, 'baseUrl') || str(cred, 'opeaBaseUrl');
+  const fromInput = str(nodeData.inputs, 'baseUrl');
+  const baseUrl = fromInput || str(cred, 'opeaBaseUrl');
   if (!baseUrl) {
-    if (required) throw new Error(`${nodeData.label ?? nodeData.name}: this backend calls a server: set Base URL or connect an OPEA Server credential`);
+    if (required) throw new Error(`${nodeName(nodeData)}: this backend calls a server: set Base URL or connect an OPEA Server credential`);
     return undefined;
   }
+  const what = `${nodeName(nodeData)}: ${fromInput ? 'Base URL' : "the OPEA Server credential's Base URL"}`;
   const apiKey = str(nodeData.inputs, 'opeaApiKey') || str(cred, 'opeaApiKey') || undefined;
   const config = { baseUrl, apiKey, timeoutMs: num(nodeData.inputs, 'timeout', ENDPOINT_DEFAULTS.timeoutMs), retries: ENDPOINT_DEFAULTS.retries, backoffMs: ENDPOINT_DEFAULTS.backoffMs, headers: {}, verifyTls: ENDPOINT_DEFAULTS.verifyTls };
   const problem = validateEndpoint(config);
-  if (problem) throw new Error(`${nodeData.label ?? nodeData.name}: ${problem}`);
-  return createEndpoint(config);
+  if (problem) throw new Error(`${what}: ${flowiseWords(problem)}`);
+  await checkAllowed(baseUrl, what);
+  return guarded(createEndpoint(config), what);
 }

@@ -12,6 +12,8 @@ import { ProblemList } from '../core/problems';
 import { Bundle } from '../exporters/bundle';
 import { exportPipeline, Target, TARGETS } from '../exporters';
 import { isObject } from '../core/clients/wire';
+import { baseName, nodeId } from '../core/importers/common';
+import { flowiseWords } from './words';
 
 export interface ChatflowExport {
   bundle: Bundle | null;
@@ -37,6 +39,29 @@ export function chatflowDocument(input: unknown, chatflowName?: string): { doc: 
   return { doc: value, name: chatflowName ?? 'chatflow' };
 }
 
+/**
+ * The problems as a Flowise user reads them: each names the chatflow node it is about (label and id;
+ * the importer gives an imported node the id nodeId('<file base name>/<Flowise id>')), in Flowise's
+ * words. Flowise's OPEA nodes have no external URL, so a fix that asks for one says what can be done.
+ */
+function forFlowise(problems: ProblemList, doc: unknown, fileName: string): ProblemList {
+  const labels = new Map<string, string>();
+  const nodes = isObject(doc) && Array.isArray(doc.nodes) ? doc.nodes.filter(isObject) : [];
+  for (const n of nodes) {
+    const data = isObject(n.data) ? n.data : {};
+    if (typeof n.id === 'string') labels.set(nodeId(`${baseName(fileName)}/${n.id}`), `${typeof data.label === 'string' ? data.label : n.id} (${n.id})`);
+  }
+  const fix = (text: string) => {
+    if (!/externalUrl/.test(text)) return flowiseWords(text);
+    const deployable = /or choose backend ([\w-]+(?:, [\w-]+)*)/.exec(text)?.[1];
+    return `remove this node from the chatflow to export the rest${deployable ? `, or set its Backend to ${deployable}` : ''} (Flowise's OPEA nodes have no external URL setting)`;
+  };
+  const out = new ProblemList();
+  for (const p of problems.items) out.add(p.nodeId, labels.get(p.nodeId) ?? p.label, flowiseWords(p.message), fix(p.fix));
+  for (const p of problems.warnings) out.warn(p.nodeId, labels.get(p.nodeId) ?? p.label, flowiseWords(p.message), fix(p.fix));
+  return out;
+}
+
 export function exportChatflow(input: unknown, options: { targets: readonly Target[]; platform?: Platform; name?: string; namespace?: string; chatflowName?: string }): ChatflowExport {
   const problems = new ProblemList();
   let found: { doc: unknown; name: string };
@@ -50,10 +75,11 @@ export function exportChatflow(input: unknown, options: { targets: readonly Targ
   const platform = options.platform ?? 'xeon';
   if (!PLATFORMS.includes(platform)) problems.add('', found.name, `'${platform}' is not a platform`, `use ${PLATFORMS.join(', ')}`);
   if (!problems.empty) return { bundle: null, problems, name: found.name };
-  const imported = toNodeRedFlow(JSON.stringify(found.doc), `${found.name}.json`);
-  if (!imported.flow) return { bundle: null, problems: imported.problems, name: found.name };
+  const fileName = `${found.name}.json`;
+  const imported = toNodeRedFlow(JSON.stringify(found.doc), fileName);
+  if (!imported.flow) return { bundle: null, problems: forFlowise(imported.problems, found.doc, fileName), name: found.name };
   const { pipeline, problems: loaded } = loadPipeline(imported.flow);
-  if (!loaded.empty) return { bundle: null, problems: loaded, name: found.name };
+  if (!loaded.empty) return { bundle: null, problems: forFlowise(loaded, found.doc, fileName), name: found.name };
   const bundle = exportPipeline(pipeline, options.targets, { platform, name: options.name, namespace: options.namespace }, loaded);
-  return { bundle, problems: loaded, name: found.name };
+  return { bundle, problems: forFlowise(loaded, found.doc, fileName), name: found.name };
 }

@@ -56,3 +56,39 @@ export async function retrieve(retriever: unknown, query: string): Promise<Docum
   if (r && typeof r.getRelevantDocuments === 'function') return r.getRelevantDocuments(query);
   throw new Error('the connected retriever has neither invoke() nor getRelevantDocuments()');
 }
+
+/** The fields of an AI message or chunk this package sets (LangChain's AIMessageFields). */
+export interface AiMessageFields {
+  content: string;
+  tool_calls?: unknown[];
+  invalid_tool_calls?: unknown[];
+  tool_call_chunks?: unknown[];
+  additional_kwargs?: Record<string, unknown>;
+  usage_metadata?: { input_tokens: number; output_tokens: number; total_tokens: number };
+  response_metadata?: Record<string, unknown>;
+}
+
+export interface GenerationChunkLike {
+  text: string;
+  message: { content: unknown };
+  generationInfo?: Record<string, unknown>;
+}
+
+const plainMessage = (fields: AiMessageFields) => ({ role: 'assistant', type: 'ai', ...fields });
+
+/** The host's AIMessage, or a plain object with its fields. */
+export function makeAiMessage(fields: AiMessageFields): { content: unknown } {
+  const AIMessage = hostModule('@langchain/core/messages')?.AIMessage;
+  return typeof AIMessage === 'function' ? new AIMessage(fields) : plainMessage(fields);
+}
+
+/** The host's ChatGenerationChunk holding an AIMessageChunk, or plain objects of the same shape. */
+export function makeGenerationChunk(fields: AiMessageFields, generationInfo?: Record<string, unknown>): GenerationChunkLike {
+  const AIMessageChunk = hostModule('@langchain/core/messages')?.AIMessageChunk;
+  const ChatGenerationChunk = hostModule('@langchain/core/outputs')?.ChatGenerationChunk;
+  const text = fields.content;
+  if (typeof AIMessageChunk === 'function' && typeof ChatGenerationChunk === 'function') {
+    return new ChatGenerationChunk({ text, message: new AIMessageChunk(fields), ...(generationInfo ? { generationInfo } : {}) });
+  }
+  return { text, message: plainMessage(fields), ...(generationInfo ? { generationInfo } : {}) };
+}

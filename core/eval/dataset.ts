@@ -25,7 +25,32 @@ export class DatasetError extends Error {
   }
 }
 
-const FIELDS = new Set(['id', 'question', 'answer', 'contexts', 'reference', 'reference_contexts']);
+const FIELDS = ['id', 'question', 'answer', 'contexts', 'reference', 'reference_contexts'];
+
+/** Names other evaluation datasets give these fields (RAGAS 0.2+, RAGAS 0.1, common variants). */
+const ALIASES: Record<string, string> = {
+  user_input: 'question',
+  query: 'question',
+  response: 'answer',
+  retrieved_contexts: 'contexts',
+  ground_truth: 'reference',
+  ground_truths: 'reference',
+  expected_answer: 'reference',
+  reference_answer: 'reference',
+  ground_truth_contexts: 'reference_contexts',
+};
+
+/**
+ * Unknown keys are refused, not skipped: a misspelt `reference` would otherwise leave every row
+ * unscored (NaN) without a word. The message names each unknown key, the field another tool's name
+ * stands for, and the accepted fields.
+ */
+function unknownFieldsProblem(keys: string[], what: 'field' | 'column'): string | null {
+  const unknown = keys.filter((k) => !FIELDS.includes(k));
+  if (unknown.length === 0) return null;
+  const renames = unknown.filter((k) => Object.prototype.hasOwnProperty.call(ALIASES, k)).map((k) => `${k} is called ${ALIASES[k]} here`);
+  return `unknown ${what}${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (expected ${FIELDS.join(', ')})${renames.length ? `; ${renames.join(', ')}` : ''}`;
+}
 
 function stringList(value: unknown, field: string, where: string): string[] {
   if (typeof value === 'string') return [value];
@@ -37,8 +62,8 @@ function stringList(value: unknown, field: string, where: string): string[] {
 export function rowFromObject(value: unknown, where: string): EvalRow {
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DatasetError(`${where}: expected an object with a question`);
   const o = value as Record<string, unknown>;
-  const unknown = Object.keys(o).filter((k) => !FIELDS.has(k));
-  if (unknown.length > 0) throw new DatasetError(`${where}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (expected id, question, answer, contexts, reference, reference_contexts)`);
+  const unknown = unknownFieldsProblem(Object.keys(o), 'field');
+  if (unknown) throw new DatasetError(`${where}: ${unknown}`);
   if (typeof o.question !== 'string' || o.question.trim() === '') throw new DatasetError(`${where}: question is missing or not text`);
   if (o.answer !== undefined && o.answer !== null && typeof o.answer !== 'string') throw new DatasetError(`${where}: answer must be text`);
   const present = (v: unknown) => v !== undefined && v !== null;
@@ -165,6 +190,8 @@ function parseCsv(text: string): EvalRow[] {
   const [header, ...records] = parseCsvRecords(text);
   if (!header) throw new DatasetError('the CSV file is empty');
   const columns = header.fields.map((f) => f.trim());
+  const unknown = unknownFieldsProblem(columns, 'column');
+  if (unknown) throw new DatasetError(`the CSV header (line ${header.line}): ${unknown}`);
   if (!columns.includes('question')) throw new DatasetError('the CSV header has no question column');
   if (records.length === 0) throw new DatasetError('the dataset has no rows');
   return records.map((record, r) => {

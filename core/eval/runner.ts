@@ -29,8 +29,18 @@ export interface RunOptions {
   concurrency: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-  /** Completes a row before it is scored: the answer and contexts of a pipeline run for its question. */
-  prepare?: (row: EvalRow, index: number, signal?: AbortSignal) => Promise<EvalRow>;
+  /**
+   * Completes a row before it is scored: the answer and contexts of a pipeline run for its question.
+   * The calls it makes to a model or retriever it adds to `calls`, which the row's counts start from.
+   */
+  prepare?: (row: EvalRow, index: number, signal: AbortSignal | undefined, calls: CallCounts) => Promise<EvalRow>;
+}
+
+/** Calls made for one row: to chat models (the judge's and the answering model's), embedders and retrievers. */
+export interface CallCounts {
+  chat: number;
+  embed: number;
+  retriever: number;
 }
 
 export interface SampleResult {
@@ -43,6 +53,7 @@ export interface SampleResult {
   scores: Record<string, number>;
   chatCalls: number;
   embedCalls: number;
+  retrieverCalls: number;
 }
 
 export interface Aggregate {
@@ -61,6 +72,7 @@ export interface EvaluationResult {
   corpusBleu?: number;
   chatCalls: number;
   embedCalls: number;
+  retrieverCalls: number;
 }
 
 /** The names the scores appear under, in the order they are reported. */
@@ -86,10 +98,8 @@ async function judgeScore(metric: (typeof JUDGE_METRICS)[number], judge: JudgeCl
   return answerCorrectness(judge, row.question, row.answer, reference, signal);
 }
 
-async function scoreRow(row: EvalRow, index: number, options: RunOptions): Promise<SampleResult> {
+async function scoreRow(row: EvalRow, index: number, options: RunOptions, calls: CallCounts): Promise<SampleResult> {
   const scores: Record<string, number> = {};
-  let chatCalls = 0;
-  let embedCalls = 0;
   const ranks = row.contexts && row.referenceContexts && row.referenceContexts.length > 0 ? relevantRanks(row.contexts, row.referenceContexts) : null;
   for (const metric of options.metrics) {
     if ((LEXICAL_METRICS as readonly string[]).includes(metric)) {
@@ -105,8 +115,8 @@ async function scoreRow(row: EvalRow, index: number, options: RunOptions): Promi
       if (!options.judge) throw new Error(`${metric} needs a judge LLM and an embedding server`);
       const result = await judgeScore(metric as (typeof JUDGE_METRICS)[number], options.judge, row, options.strictness, options.signal);
       scores[metric] = result.value;
-      chatCalls += result.chatCalls;
-      embedCalls += result.embedCalls;
+      calls.chat += result.chatCalls;
+      calls.embed += result.embedCalls;
     }
   }
   for (const a of options.assertions) scores[`assert:${a.name}`] = row.answer === undefined ? NaN : a.check(row.answer) ? 1 : 0;
@@ -117,8 +127,9 @@ async function scoreRow(row: EvalRow, index: number, options: RunOptions): Promi
     ...(row.answer === undefined ? {} : { answer: row.answer }),
     ...(row.contexts === undefined ? {} : { contexts: row.contexts }),
     scores,
-    chatCalls,
-    embedCalls,
+    chatCalls: calls.chat,
+    embedCalls: calls.embed,
+    retrieverCalls: calls.retriever,
   };
 }
 
@@ -142,8 +153,9 @@ export async function runEvaluation(given: EvalRow[], options: RunOptions): Prom
       if (options.signal?.aborted) throw new Error('the evaluation was cancelled');
       const i = next++;
       try {
-        if (options.prepare) rows[i] = await options.prepare(rows[i], i, options.signal);
-        samples[i] = await scoreRow(rows[i], i, options);
+        const calls: CallCounts = { chat: 0, embed: 0, retriever: 0 };
+        if (options.prepare) rows[i] = await options.prepare(rows[i], i, options.signal, calls);
+        samples[i] = await scoreRow(rows[i], i, options, calls);
       } catch (err) {
         // The other workers stop taking rows: one failed call usually means the server is down.
         failed = true;
@@ -162,6 +174,7 @@ export async function runEvaluation(given: EvalRow[], options: RunOptions): Prom
     aggregate: aggregate(samples, keys),
     chatCalls: samples.reduce((n, s) => n + s.chatCalls, 0),
     embedCalls: samples.reduce((n, s) => n + s.embedCalls, 0),
+    retrieverCalls: samples.reduce((n, s) => n + s.retrieverCalls, 0),
   };
   if (options.metrics.includes('bleu')) {
     const pairs = rows.filter((r) => r.answer !== undefined && r.references.length > 0).map((r) => ({ hypothesis: bleuTokens(r.answer as string), references: r.references.map(bleuTokens) }));

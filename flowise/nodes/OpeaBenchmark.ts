@@ -7,7 +7,9 @@ import { parsePrompts } from '../../core/bench/prompts';
 import { checkRunOptions, RunOptions, runBenchmark } from '../../core/bench/runner';
 import { ENDING_CATEGORY, fmt, number } from '../ending';
 import { bool, num, options, str } from '../common';
+import { checkAllowed } from '../deny-list';
 import { ICommonObject, INode, INodeData, INodeParams } from '../interface';
+import { asFlowise, nodeName } from '../words';
 
 export class OpeaBenchmark implements INode {
   label = 'OPEA Benchmark';
@@ -35,10 +37,17 @@ export class OpeaBenchmark implements INode {
   }
 
   async run(nodeData: INodeData, input: string, _opts?: ICommonObject): Promise<string | ICommonObject> {
+    const node = nodeName(nodeData);
+    return asFlowise(node, () => this.measure(nodeData, input, node));
+  }
+
+  private async measure(nodeData: INodeData, input: string, node: string): Promise<ICommonObject> {
     const url = str(nodeData.inputs, 'targetUrl');
-    if (!url) throw new Error('OPEA Benchmark: set Target URL');
+    if (!url) throw new Error('set Target URL');
     const kind = str(nodeData.inputs, 'targetKind', 'opea') as TargetKind;
-    if (!TARGET_KINDS.includes(kind)) throw new Error(`OPEA Benchmark: target kind '${kind}' is not one of ${TARGET_KINDS.join(', ')}`);
+    if (!TARGET_KINDS.includes(kind)) throw new Error(`Target Kind '${kind}' is not one of ${TARGET_KINDS.join(', ')}`);
+    if (!/^https?:\/\//i.test(url)) throw new Error(`Target URL '${url}' is not an http(s) URL`);
+    await checkAllowed(url, `${node}: Target URL`);
     const target: Target = { url: targetUrl(url, kind), kind, stream: bool(nodeData.inputs, 'stream', true), model: str(nodeData.inputs, 'modelName') || undefined, maxTokens: num(nodeData.inputs, 'maxTokens', 128) };
     const promptText = str(nodeData.inputs, 'prompts');
     const prompts = promptText ? parsePrompts(promptText, 'prompts.txt') : [input || 'What is OPEA?'];
@@ -54,7 +63,7 @@ export class OpeaBenchmark implements INode {
       slo: null,
     };
     const problems = checkRunOptions(options);
-    if (problems.length) throw new Error(`OPEA Benchmark: ${problems.join('; ')}`);
+    if (problems.length) throw new Error(problems.join('; '));
     const result = await runBenchmark({ ...options, target });
     const m = result.metrics;
     const row = (name: string, s: { mean: number | null; median: number | null; percentiles?: Record<string, number | null> }) => `| ${name} | ${fmt(s.mean)} | ${fmt(s.median)} | ${fmt(s.percentiles?.p90)} | ${fmt(s.percentiles?.p99)} |`;

@@ -1,38 +1,34 @@
-/** OPEA Chat Model: a LangChain BaseChatModel over our LLM client (OPEA LLM service, TGI, vLLM, OpenAI-compatible, Ollama). */
-import { LlmConfig, runLlm } from '../../core/stages/llm';
+/**
+ * OPEA Chat Model: a LangChain BaseChatModel over our LLM client (OPEA LLM service, TGI, vLLM,
+ * OpenAI-compatible, Ollama). `.stream()` yields the server's tokens as they come
+ * (_streamResponseChunks); `bindTools` gives the OpenAI-compatible backends (TGI's messages API, vLLM,
+ * OpenAI, Ollama) tool calling for Flowise's Tool Agent and Agentflow.
+ */
+import { LlmConfig, LlmMetrics, runLlm } from '../../core/stages/llm';
 import { Endpoint } from '../../core/clients/endpoint';
-import { baseUrlParam, bool, credentialParam, endpointFor, num, options, str, timeoutParam } from '../common';
-import { hostClass, hostModule } from '../host';
+import { toChatRequest, toOpenAiMessages } from '../chat-messages';
+import { baseUrlParam, bool, credentialParam, endpointFor, inputNamed, limitedNumber, options, str, timeoutParam } from '../common';
+import { hostClass } from '../host';
 import { ICommonObject, INode, INodeData, INodeParams } from '../interface';
+import { AiMessageFields, GenerationChunkLike, makeAiMessage, makeGenerationChunk } from '../langchain';
+import { piecesOf } from '../stream-bridge';
+import { OpenAiTool, runToolTurn, TOOL_BACKENDS, toolRequestBody, toOpenAiTool, ToolTurn } from '../tool-calls';
+import { asFlowise, inFlowise, nodeName } from '../words';
 
 export const LLM_BACKENDS = options(['tgi', 'TGI'], ['opea', 'OPEA LLM service'], ['vllm', 'vLLM'], ['openai', 'OpenAI-compatible'], ['ollama', 'Ollama'], ['extractive', 'Extractive answerer (offline)']);
+/** Backends whose server needs to be told the model (TGI serves one; the OPEA service has its own). */
+const NEEDS_MODEL = ['vllm', 'openai', 'ollama'];
 
-interface MessageLike {
-  content: unknown;
-  role?: string;
-  type?: string;
-  getType?: () => string;
-  _getType?: () => string;
+const backendLabel = (backend: string) => LLM_BACKENDS.find((b) => b.name === backend)?.label ?? backend;
+
+interface CallOptions {
+  signal?: AbortSignal;
+  tools?: OpenAiTool[];
+  tool_choice?: unknown;
 }
 
-const ROLES: Record<string, string> = { human: 'user', user: 'user', ai: 'assistant', assistant: 'assistant', system: 'system', generic: 'user' };
-
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p === 'string' ? p : p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
-  return String(content ?? '');
-}
-
-/** LangChain messages (or {role, content} objects, or a string) -> an OpenAI chat request body. */
-export function toChatRequest(input: unknown): { messages: { role: string; content: string }[] } {
-  if (typeof input === 'string') return { messages: [{ role: 'user', content: input }] };
-  const list = (Array.isArray(input) ? input : [input]) as MessageLike[];
-  return {
-    messages: list.map((m) => {
-      const kind = m.getType?.() ?? m._getType?.() ?? m.role ?? m.type ?? 'user';
-      return { role: ROLES[kind] ?? 'user', content: contentText(m.content) };
-    }),
-  };
+interface RunManagerLike {
+  handleLLMNewToken?: (token: string, idx?: unknown, runId?: unknown, parentRunId?: unknown, tags?: unknown, fields?: { chunk: unknown }) => unknown;
 }
 
 class PlainChatModel {
@@ -41,15 +37,47 @@ class PlainChatModel {
 
 export interface ChatModelLike {
   _llmType(): string;
-  _generate(messages: unknown[], options?: unknown, runManager?: { handleLLMNewToken?: (t: string) => unknown }): Promise<{ generations: { text: string; message: unknown }[]; llmOutput?: Record<string, unknown> }>;
-  invoke(input: unknown): Promise<{ content: unknown }>;
+  _generate(messages: unknown[], options?: CallOptions, runManager?: RunManagerLike): Promise<{ generations: { text: string; message: unknown }[]; llmOutput?: Record<string, unknown> }>;
+  _streamResponseChunks(messages: unknown[], options?: CallOptions, runManager?: RunManagerLike): AsyncGenerator<GenerationChunkLike>;
+  bindTools(tools: unknown[], kwargs?: Record<string, unknown>): { invoke(input: unknown, options?: CallOptions): Promise<unknown> };
+  invoke(input: unknown, options?: CallOptions): Promise<{ content: unknown }>;
+  stream(input: unknown, options?: CallOptions): Promise<AsyncIterable<{ content: unknown }>>;
   fromHost: boolean;
 }
 
-export function makeChatModel(config: LlmConfig, endpoint: Endpoint | undefined): ChatModelLike {
+/** Token counts LangChain sums over a run, when the server reported both. */
+function usageOf(metrics: LlmMetrics): AiMessageFields['usage_metadata'] {
+  if (metrics.promptTokens === undefined || metrics.tokensFrom === 'chunks') return undefined;
+  return { input_tokens: metrics.promptTokens, output_tokens: metrics.completionTokens, total_tokens: metrics.promptTokens + metrics.completionTokens };
+}
+
+/** The server's tool calls as sent, kept as ChatOpenAI keeps them (LangChain warns about raw calls without parsed ones). */
+const rawCalls = (turn: ToolTurn) => (turn.toolCalls.length > 0 ? { tool_calls: turn.raw } : {});
+
+function toolTurnFields(turn: ToolTurn): AiMessageFields {
+  return { content: turn.text, tool_calls: turn.toolCalls, invalid_tool_calls: turn.invalidToolCalls, additional_kwargs: rawCalls(turn), ...(turn.usage ? { usage_metadata: turn.usage } : {}), response_metadata: turn.finishReason ? { finish_reason: turn.finishReason } : {} };
+}
+
+/** The same turn as one stream chunk: LangChain assembles tool calls from tool_call_chunks. */
+function toolTurnChunk(turn: ToolTurn): AiMessageFields {
+  const chunks = [...turn.toolCalls.map((c) => ({ ...c, args: JSON.stringify(c.args) })), ...turn.invalidToolCalls].map((c, index) => ({ name: c.name, args: c.args, id: c.id, index, type: 'tool_call_chunk' }));
+  return { content: turn.text, tool_call_chunks: chunks, additional_kwargs: rawCalls(turn), ...(turn.usage ? { usage_metadata: turn.usage } : {}), response_metadata: turn.finishReason ? { finish_reason: turn.finishReason } : {} };
+}
+
+export function makeChatModel(config: LlmConfig, endpoint: Endpoint | undefined, node: string): ChatModelLike {
   const { base, fromHost } = hostClass('@langchain/core/language_models/chat_models', 'BaseChatModel', PlainChatModel);
-  const AIMessage = hostModule('@langchain/core/messages')?.AIMessage;
-  const message = (text: string) => (typeof AIMessage === 'function' ? new AIMessage(text) : { role: 'assistant', type: 'ai', content: text });
+  const noTools = () =>
+    new Error(`Backend '${backendLabel(config.backend)}' cannot call tools (${config.backend === 'opea' ? "the OPEA LLM service does not pass tools on to the model" : 'it runs no model'}): choose Backend TGI, vLLM, OpenAI-compatible or Ollama with a model that calls tools, or use this node where no tools are connected`);
+  /** The tools of this call, from bindTools (LangChain passes them in the call options). */
+  const toolsOf = (options?: CallOptions): OpenAiTool[] | undefined => {
+    if (!options?.tools || options.tools.length === 0) return undefined;
+    if (!TOOL_BACKENDS.includes(config.backend) || !endpoint) throw noTools();
+    return options.tools;
+  };
+  const toolTurn = (messages: unknown[], tools: OpenAiTool[], options: CallOptions) =>
+    runToolTurn(endpoint as Endpoint, toolRequestBody(config, toOpenAiMessages(messages), tools, options.tool_choice), options.signal);
+  const newToken = (runManager: RunManagerLike | undefined, text: string, chunk: unknown) => runManager?.handleLLMNewToken?.(text, undefined, undefined, undefined, undefined, { chunk });
+
   class OpeaChatModelInstance extends base {
     fromHost = fromHost;
     lc_namespace = ['opea', 'chat_models'];
@@ -59,17 +87,85 @@ export function makeChatModel(config: LlmConfig, endpoint: Endpoint | undefined)
     _llmType(): string {
       return `opea-${config.backend}`;
     }
-    async _generate(messages: unknown[], _options?: unknown, runManager?: { handleLLMNewToken?: (t: string) => unknown }) {
-      const { doc, metrics } = await runLlm(config, endpoint, toChatRequest(messages), { onChunk: (chunk: string) => void runManager?.handleLLMNewToken?.(chunk) });
-      return { generations: [{ text: doc.text, message: message(doc.text) }], llmOutput: { tokenUsage: { completionTokens: metrics.completionTokens, promptTokens: metrics.promptTokens }, metrics } };
+    async _generate(messages: unknown[], options: CallOptions = {}, runManager?: RunManagerLike) {
+      return asFlowise(node, async () => {
+        const tools = toolsOf(options);
+        if (tools) {
+          const turn = await toolTurn(messages, tools, options);
+          if (turn.text) await newToken(runManager, turn.text, undefined);
+          const tokenUsage = turn.usage ? { promptTokens: turn.usage.input_tokens, completionTokens: turn.usage.output_tokens, totalTokens: turn.usage.total_tokens } : undefined;
+          return { generations: [{ text: turn.text, message: makeAiMessage(toolTurnFields(turn)) }], llmOutput: tokenUsage ? { tokenUsage } : {} };
+        }
+        const { doc, metrics } = await runLlm(config, endpoint, toChatRequest(messages), { onChunk: (chunk: string) => void newToken(runManager, chunk, undefined), signal: options.signal });
+        const usage = usageOf(metrics);
+        const message = makeAiMessage({ content: doc.text, ...(usage ? { usage_metadata: usage } : {}), response_metadata: metrics.finishReason ? { finish_reason: metrics.finishReason } : {} });
+        return { generations: [{ text: doc.text, message }], llmOutput: { tokenUsage: { completionTokens: metrics.completionTokens, promptTokens: metrics.promptTokens }, metrics } };
+      });
+    }
+    async *_streamResponseChunks(messages: unknown[], options: CallOptions = {}, runManager?: RunManagerLike): AsyncGenerator<GenerationChunkLike> {
+      let tools: OpenAiTool[] | undefined;
+      try {
+        tools = toolsOf(options);
+      } catch (err) {
+        throw inFlowise(node, err);
+      }
+      if (tools) {
+        const turn = await asFlowise(node, () => toolTurn(messages, tools, options));
+        const chunk = makeGenerationChunk(toolTurnChunk(turn), turn.finishReason ? { finish_reason: turn.finishReason } : undefined);
+        yield chunk;
+        if (turn.text) await newToken(runManager, turn.text, chunk);
+        return;
+      }
+      const pieces = piecesOf((onChunk, signal) => runLlm(config, endpoint, toChatRequest(messages), { onChunk, signal }), options.signal);
+      let streamed = false;
+      try {
+        for (;;) {
+          const next = await pieces.next().catch((err: unknown) => {
+            throw inFlowise(node, err);
+          });
+          if (next.done) {
+            const { doc, metrics } = next.value;
+            if (!streamed && doc.text !== '') {
+              // Streaming is off (or the server ignored it): the whole answer is one chunk.
+              const chunk = makeGenerationChunk({ content: doc.text });
+              yield chunk;
+              await newToken(runManager, doc.text, chunk);
+            }
+            const usage = usageOf(metrics);
+            if (usage || metrics.finishReason) {
+              yield makeGenerationChunk({ content: '', ...(usage ? { usage_metadata: usage } : {}), response_metadata: metrics.finishReason ? { finish_reason: metrics.finishReason } : {} }, metrics.finishReason ? { finish_reason: metrics.finishReason } : undefined);
+            }
+            return;
+          }
+          streamed = true;
+          const chunk = makeGenerationChunk({ content: next.value });
+          yield chunk;
+          await newToken(runManager, next.value, chunk);
+        }
+      } finally {
+        await pieces.return(undefined as never);
+      }
+    }
+    bindTools(tools: unknown[], kwargs: Record<string, unknown> = {}) {
+      if (!TOOL_BACKENDS.includes(config.backend)) throw inFlowise(node, noTools());
+      const bound: CallOptions = { tools: tools.map(toOpenAiTool), ...kwargs };
+      const self = this as unknown as ChatModelLike & { withConfig?: (config: Record<string, unknown>) => unknown };
+      // The host's Runnable hands bound options to every call, as ChatOpenAI's bindTools does.
+      if (typeof self.withConfig === 'function') return self.withConfig(bound as Record<string, unknown>);
+      return { invoke: (input: unknown, options?: CallOptions) => self.invoke(input, { ...options, ...bound }), stream: (input: unknown, options?: CallOptions) => self.stream(input, { ...options, ...bound }) };
     }
   }
-  const instance = new OpeaChatModelInstance();
+  const instance = new OpeaChatModelInstance() as unknown as ChatModelLike;
   if (!fromHost) {
-    // Runnable.invoke is the host's; ours takes a string or messages and answers with the AI message.
-    (instance as unknown as ChatModelLike).invoke = async (input: unknown) => (await instance._generate(Array.isArray(input) ? input : [typeof input === 'string' ? { role: 'user', content: input } : input])).generations[0].message as { content: unknown };
+    // Runnable's invoke and stream are the host's; these take a string or messages as LangChain's do.
+    const asMessages = (input: unknown) => (Array.isArray(input) ? input : [typeof input === 'string' ? { role: 'user', content: input } : input]);
+    instance.invoke = async (input, options) => (await instance._generate(asMessages(input), options)).generations[0].message as { content: unknown };
+    instance.stream = async (input, options) =>
+      (async function* () {
+        for await (const chunk of instance._streamResponseChunks(asMessages(input), options)) yield chunk.message;
+      })();
   }
-  return instance as unknown as ChatModelLike;
+  return instance;
 }
 
 export class OpeaChatModel implements INode {
@@ -79,12 +175,12 @@ export class OpeaChatModel implements INode {
   type = 'ChatOpea';
   icon = 'opea-llm.svg';
   category = 'Chat Models';
-  description = 'Chat model served by the OPEA LLM microservice, TGI, vLLM, an OpenAI-compatible server or Ollama (same client as the Node-RED opea-llm node)';
+  description = 'Chat model served by the OPEA LLM microservice, TGI, vLLM, an OpenAI-compatible server or Ollama (same client as the Node-RED opea-llm node); streams tokens, and calls tools on TGI, vLLM, OpenAI-compatible and Ollama';
   baseClasses = [this.type, 'BaseChatModel', 'BaseLanguageModel', 'Runnable'];
   credential = credentialParam();
   inputs: INodeParams[] = [
     { label: 'Backend', name: 'backend', type: 'options', options: LLM_BACKENDS, default: 'tgi' },
-    { label: 'Model Name', name: 'modelName', type: 'string', optional: true, placeholder: 'Intel/neural-chat-7b-v3-3' },
+    { label: 'Model Name', name: 'modelName', type: 'string', optional: true, placeholder: 'Intel/neural-chat-7b-v3-3', description: 'The model the server runs; needed for vLLM, OpenAI-compatible and Ollama' },
     { label: 'Temperature', name: 'temperature', type: 'number', step: 0.1, default: 0.01, optional: true },
     { label: 'Max Tokens', name: 'maxTokens', type: 'number', default: 1024, optional: true, additionalParams: true },
     { label: 'Top P', name: 'topP', type: 'number', step: 0.05, default: 0.95, optional: true, additionalParams: true },
@@ -96,19 +192,26 @@ export class OpeaChatModel implements INode {
   ];
 
   async init(nodeData: INodeData, _input: string, opts?: ICommonObject): Promise<unknown> {
-    const backend = str(nodeData.inputs, 'backend', 'tgi');
-    const config: LlmConfig = {
-      backend,
-      model: str(nodeData.inputs, 'modelName') || undefined,
-      temperature: num(nodeData.inputs, 'temperature', 0.01),
-      maxTokens: num(nodeData.inputs, 'maxTokens', 1024),
-      topP: num(nodeData.inputs, 'topP', 0.95),
-      topK: num(nodeData.inputs, 'topK', 10),
-      repetitionPenalty: num(nodeData.inputs, 'repetitionPenalty', 1.03),
-      stream: bool(nodeData.inputs, 'streaming', true),
-      template: '{question}', // Flowise's chains have built the prompt already
-    };
-    return makeChatModel(config, await endpointFor(nodeData, opts, backend !== 'extractive'));
+    const node = nodeName(nodeData);
+    return asFlowise(node, async () => {
+      const backend = str(nodeData.inputs, 'backend', 'tgi');
+      if (!LLM_BACKENDS.some((b) => b.name === backend)) throw new Error(`Backend '${backend}' is not one of ${LLM_BACKENDS.map((b) => b.name).join(', ')}`);
+      const model = str(nodeData.inputs, 'modelName') || undefined;
+      if (!model && NEEDS_MODEL.includes(backend)) throw new Error(`Backend '${backendLabel(backend)}' needs Model Name: set it to the model the server runs`);
+      const limited = (name: string) => limitedNumber(nodeData, inputNamed(this.inputs, name), 'opea-llm', name);
+      const config: LlmConfig = {
+        backend,
+        model,
+        temperature: limited('temperature'),
+        maxTokens: limited('maxTokens'),
+        topP: limited('topP'),
+        topK: limited('topK'),
+        repetitionPenalty: limited('repetitionPenalty'),
+        stream: bool(nodeData.inputs, 'streaming', true),
+        template: '{question}', // Flowise's chains have built the prompt already
+      };
+      return makeChatModel(config, await endpointFor(nodeData, opts, backend !== 'extractive'), node);
+    });
   }
 }
 

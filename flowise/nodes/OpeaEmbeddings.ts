@@ -1,9 +1,10 @@
 /** OPEA Embeddings: a LangChain Embeddings over our embedding clients, so Flowise's vector stores can use it. */
 import { embedTexts, EmbedderConfig } from '../../core/stages/embedding';
 import { Endpoint } from '../../core/clients/endpoint';
-import { baseUrlParam, credentialParam, endpointFor, num, options, str, timeoutParam } from '../common';
+import { baseUrlParam, credentialParam, endpointFor, inputNamed, limitedNumber, options, str, timeoutParam } from '../common';
 import { hostClass } from '../host';
 import { ICommonObject, INode, INodeData, INodeParams } from '../interface';
+import { asFlowise, nodeName } from '../words';
 
 export const EMBEDDING_BACKENDS = options(['tei', 'TEI (/embed)'], ['opea', 'OPEA embedding service'], ['openai', 'OpenAI-compatible (/v1/embeddings)'], ['ollama', 'Ollama'], ['hashing', 'Hashing embedder (offline)']);
 
@@ -12,7 +13,7 @@ class PlainEmbeddings {
   constructor(_params?: unknown) {}
 }
 
-export function makeEmbeddings(config: EmbedderConfig, endpoint: Endpoint | undefined): { embedDocuments(texts: string[]): Promise<number[][]>; embedQuery(text: string): Promise<number[]>; fromHost: boolean } {
+export function makeEmbeddings(config: EmbedderConfig, endpoint: Endpoint | undefined, node: string): { embedDocuments(texts: string[]): Promise<number[][]>; embedQuery(text: string): Promise<number[]>; fromHost: boolean } {
   const { base, fromHost } = hostClass('@langchain/core/embeddings', 'Embeddings', PlainEmbeddings);
   class OpeaEmbeddingsInstance extends base {
     fromHost = fromHost;
@@ -20,10 +21,10 @@ export function makeEmbeddings(config: EmbedderConfig, endpoint: Endpoint | unde
       super({});
     }
     embedDocuments(texts: string[]): Promise<number[][]> {
-      return embedTexts(config, endpoint, texts);
+      return asFlowise(node, () => embedTexts(config, endpoint, texts));
     }
     async embedQuery(text: string): Promise<number[]> {
-      return (await embedTexts(config, endpoint, [text]))[0];
+      return (await asFlowise(node, () => embedTexts(config, endpoint, [text])))[0];
     }
   }
   return new OpeaEmbeddingsInstance();
@@ -48,9 +49,12 @@ export class OpeaEmbeddings implements INode {
   ];
 
   async init(nodeData: INodeData, _input: string, opts?: ICommonObject): Promise<unknown> {
-    const backend = str(nodeData.inputs, 'backend', 'tei');
-    const config: EmbedderConfig = { backend, model: str(nodeData.inputs, 'modelName') || undefined, dimensions: num(nodeData.inputs, 'dimensions', 384) };
-    return makeEmbeddings(config, await endpointFor(nodeData, opts, backend !== 'hashing'));
+    const node = nodeName(nodeData);
+    return asFlowise(node, async () => {
+      const backend = str(nodeData.inputs, 'backend', 'tei');
+      const config: EmbedderConfig = { backend, model: str(nodeData.inputs, 'modelName') || undefined, dimensions: limitedNumber(nodeData, inputNamed(this.inputs, 'dimensions'), 'opea-embedding', 'dimensions') };
+      return makeEmbeddings(config, await endpointFor(nodeData, opts, backend !== 'hashing'), node);
+    });
   }
 }
 

@@ -1,8 +1,9 @@
 /** OPEA Retriever: a BaseRetriever that embeds the query with the connected Embeddings and asks the OPEA retriever service. */
 import { RetrieverConfig, runRetriever } from '../../core/stages/retriever';
-import { baseUrlParam, credentialParam, endpointFor, num, options, str, timeoutParam } from '../common';
+import { baseUrlParam, credentialParam, endpointFor, inputNamed, limitedNumber, options, str, timeoutParam } from '../common';
 import { makeDocument, makeRetriever } from '../langchain';
 import { ICommonObject, INode, INodeData, INodeParams } from '../interface';
+import { asFlowise, nodeName } from '../words';
 
 export const SEARCH_TYPES = options(['similarity', 'Similarity'], ['similarity_distance_threshold', 'Similarity, distance threshold'], ['similarity_score_threshold', 'Similarity, score threshold'], ['mmr', 'MMR']);
 
@@ -33,22 +34,28 @@ export class OpeaRetriever implements INode {
   ];
 
   async init(nodeData: INodeData, _input: string, opts?: ICommonObject): Promise<unknown> {
-    const embeddings = nodeData.inputs?.embeddings as EmbeddingsLike | undefined;
-    if (!embeddings || typeof embeddings.embedQuery !== 'function') throw new Error('OPEA Retriever: connect an Embeddings node');
-    const config: RetrieverConfig = {
-      backend: 'redis',
-      k: num(nodeData.inputs, 'topK', 4),
-      searchType: str(nodeData.inputs, 'searchType', 'similarity'),
-      scoreThreshold: num(nodeData.inputs, 'scoreThreshold', 0.2),
-      fetchK: num(nodeData.inputs, 'fetchK', 20),
-      lambdaMult: num(nodeData.inputs, 'lambdaMult', 0.5),
-      indexName: str(nodeData.inputs, 'indexName', 'rag-redis'),
-    };
-    const endpoint = await endpointFor(nodeData, opts, true);
-    return makeRetriever(async (query) => {
-      const embedding = await embeddings.embedQuery(query);
-      const found = await runRetriever(config, { endpoint }, { text: query, embedding });
-      return found.retrieved_docs.map((d) => makeDocument(d.text, { ...(d.metadata ?? {}), ...(typeof d.score === 'number' ? { score: d.score } : {}) }));
+    const node = nodeName(nodeData);
+    return asFlowise(node, async () => {
+      const embeddings = nodeData.inputs?.embeddings as EmbeddingsLike | undefined;
+      if (!embeddings || typeof embeddings.embedQuery !== 'function') throw new Error('connect an Embeddings node');
+      const limited = (name: string, key: string) => limitedNumber(nodeData, inputNamed(this.inputs, name), 'opea-retriever', key);
+      const config: RetrieverConfig = {
+        backend: 'redis',
+        k: limited('topK', 'searchK'),
+        searchType: str(nodeData.inputs, 'searchType', 'similarity'),
+        scoreThreshold: limited('scoreThreshold', 'scoreThreshold'),
+        fetchK: limited('fetchK', 'fetchK'),
+        lambdaMult: limited('lambdaMult', 'lambdaMult'),
+        indexName: str(nodeData.inputs, 'indexName', 'rag-redis'),
+      };
+      const endpoint = await endpointFor(nodeData, opts, true);
+      return makeRetriever((query) =>
+        asFlowise(node, async () => {
+          const embedding = await embeddings.embedQuery(query);
+          const found = await runRetriever(config, { endpoint }, { text: query, embedding });
+          return found.retrieved_docs.map((d) => makeDocument(d.text, { ...(d.metadata ?? {}), ...(typeof d.score === 'number' ? { score: d.score } : {}) }));
+        }),
+      );
     });
   }
 }

@@ -154,6 +154,6 @@ describe('Flowise ending nodes', function () {
     assert.equal(result.metrics.completed, 4);
     assert.equal(result.metrics.failed, 0);
     assert.match(result.text, /4 completed, 0 failed/);
-    await assert.rejects(node.run(nodeData(node, { targetUrl: server.url, targetKind: 'grpc' }), ''), /target kind 'grpc'/);
+    await assert.rejects(node.run(nodeData(node, { targetUrl: server.url, targetKind: 'grpc' }), ''), /OPEA Benchmark \(opeaBenchmark_0\): Target Kind 'grpc' is not one of/);
   });
 });
