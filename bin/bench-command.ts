@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Prompt, TARGET_KINDS, TargetKind, targetUrl } from '../core/bench/client';
 import { parsePrompts } from '../core/bench/prompts';
 import { renderReport } from '../core/bench/report-html';
 import { BenchResult, checkRunOptions, LoadShape, runBenchmark, RunOptions } from '../core/bench/runner';
 import { Summary } from '../core/bench/stats';
+import { readArgs, UsageError, usageErrorText } from './cli-args';
 
 export const BENCH_USAGE = `  opea-flow bench --url URL [--kind openai|opea|gmc|json] [--requests N] [--concurrency C | --rate R
                   [--burstiness B] [--max-concurrency M]] [--duration SECONDS] [--warmup N] [--stream]
@@ -24,30 +24,28 @@ and prints TTFT, TPOT, ITL, end-to-end latency, throughput and goodput (as vLLM'
 defines them), or the whole result with --json; --html writes a self-contained report. The API key is
 read from the environment variable OPEA_BENCH_API_KEY.`;
 
-class BenchUsageError extends Error {}
-
 function numberOption(values: Record<string, unknown>, name: string, fallback?: number): number | undefined {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new BenchUsageError(`--${name} must be a number, not '${String(raw)}'`);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not '${String(raw)}'`);
   return n;
 }
 
 function promptsOf(values: Record<string, unknown>): Prompt[] {
   const given = (values.prompt as string[] | undefined) ?? [];
   if (typeof values.prompts !== 'string') return given.length > 0 ? given : ['Explain what a vector database is in one paragraph.'];
-  if (given.length > 0) throw new BenchUsageError('give --prompt or --prompts FILE, not both');
+  if (given.length > 0) throw new UsageError('give --prompt or --prompts FILE, not both');
   let text: string;
   try {
     text = fs.readFileSync(values.prompts, 'utf8');
   } catch (err) {
-    throw new BenchUsageError(`cannot read --prompts ${values.prompts} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(`cannot read --prompts ${values.prompts} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   try {
     return parsePrompts(text, path.basename(values.prompts));
   } catch (err) {
-    throw new BenchUsageError((err as Error).message);
+    throw new UsageError((err as Error).message);
   }
 }
 
@@ -58,46 +56,42 @@ export interface BenchArgs {
 }
 
 export function benchOptions(argv: string[]): BenchArgs {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      url: { type: 'string' },
-      kind: { type: 'string' },
-      requests: { type: 'string' },
-      concurrency: { type: 'string' },
-      rate: { type: 'string' },
-      burstiness: { type: 'string' },
-      'max-concurrency': { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      stream: { type: 'boolean' },
-      prompt: { type: 'string', multiple: true },
-      prompts: { type: 'string' },
-      model: { type: 'string' },
-      'max-tokens': { type: 'string' },
-      timeout: { type: 'string' },
-      'time-limit': { type: 'string' },
-      seed: { type: 'string' },
-      percentiles: { type: 'string' },
-      'slo-ttft': { type: 'string' },
-      'slo-tpot': { type: 'string' },
-      'slo-e2e': { type: 'string' },
-      json: { type: 'boolean' },
-      html: { type: 'string' },
-    },
+  const { values, positionals } = readArgs(argv, {
+    url: { type: 'string' },
+    kind: { type: 'string' },
+    requests: { type: 'string' },
+    concurrency: { type: 'string' },
+    rate: { type: 'string' },
+    burstiness: { type: 'string' },
+    'max-concurrency': { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    stream: { type: 'boolean' },
+    prompt: { type: 'string', multiple: true },
+    prompts: { type: 'string' },
+    model: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    timeout: { type: 'string' },
+    'time-limit': { type: 'string' },
+    seed: { type: 'string' },
+    percentiles: { type: 'string' },
+    'slo-ttft': { type: 'string' },
+    'slo-tpot': { type: 'string' },
+    'slo-e2e': { type: 'string' },
+    json: { type: 'boolean' },
+    html: { type: 'string' },
   });
-  if (positionals.length > 0) throw new BenchUsageError(`unexpected arguments: ${positionals.join(' ')}`);
-  if (typeof values.url !== 'string' || !/^https?:\/\/\S+$/.test(values.url)) throw new BenchUsageError('--url must be an http(s) URL');
+  if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+  if (typeof values.url !== 'string' || !/^https?:\/\/\S+$/.test(values.url)) throw new UsageError('--url must be an http(s) URL');
   const kind = (values.kind ?? 'openai') as TargetKind;
-  if (!TARGET_KINDS.includes(kind)) throw new BenchUsageError(`unknown --kind '${values.kind}': choose ${TARGET_KINDS.join(', ')}`);
-  if (values.concurrency !== undefined && values.rate !== undefined) throw new BenchUsageError('give --concurrency (closed loop) or --rate (open loop), not both');
+  if (!TARGET_KINDS.includes(kind)) throw new UsageError(`unknown --kind '${values.kind}': choose ${TARGET_KINDS.join(', ')}`);
+  if (values.concurrency !== undefined && values.rate !== undefined) throw new UsageError('give --concurrency (closed loop) or --rate (open loop), not both');
   const rate = numberOption(values, 'rate');
   const load: LoadShape =
     rate === undefined
       ? { kind: 'closed', concurrency: numberOption(values, 'concurrency', 1) as number }
       : { kind: 'open', rate, burstiness: numberOption(values, 'burstiness', 1) as number, maxConcurrency: numberOption(values, 'max-concurrency') };
-  if (rate === undefined && (values.burstiness !== undefined || values['max-concurrency'] !== undefined)) throw new BenchUsageError('--burstiness and --max-concurrency need --rate');
+  if (rate === undefined && (values.burstiness !== undefined || values['max-concurrency'] !== undefined)) throw new UsageError('--burstiness and --max-concurrency need --rate');
   const duration = numberOption(values, 'duration');
   const slo = { ttftMs: numberOption(values, 'slo-ttft'), tpotMs: numberOption(values, 'slo-tpot'), e2eMs: numberOption(values, 'slo-e2e') };
   const options: RunOptions = {
@@ -122,7 +116,7 @@ export function benchOptions(argv: string[]): BenchArgs {
   };
   const problems = checkRunOptions(options);
   if (options.target.maxTokens !== undefined && !(Number.isInteger(options.target.maxTokens) && options.target.maxTokens > 0)) problems.push('--max-tokens must be a whole number above 0');
-  if (problems.length > 0) throw new BenchUsageError(problems.join('; '));
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
   return { run: options, json: values.json === true, html: values.html };
 }
 
@@ -172,8 +166,8 @@ export async function benchCommand(argv: string[], usage: string): Promise<numbe
   try {
     args = benchOptions(argv);
   } catch (err) {
-    if (!(err instanceof BenchUsageError) && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true) throw err;
-    process.stderr.write(`opea-flow bench: ${(err as Error).message}\n\n${usage}\n`);
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(usageErrorText('opea-flow bench', err.message));
     return 2;
   }
   const stop = new AbortController();

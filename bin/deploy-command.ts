@@ -6,7 +6,6 @@
  * Exit codes: 0 ready (or applied with --wait 0, or a dry run that passed), 1 the deploy failed,
  * 2 bad arguments or a flow with problems (nothing sent to the cluster).
  */
-import { parseArgs } from 'node:util';
 import { DeployError, deployGmConnector } from '../core/k8s/deploy';
 import { HF_TOKEN_SECRET } from '../core/k8s/names';
 import { PLATFORMS, Platform } from '../core/model';
@@ -15,6 +14,7 @@ import { formatProblem, ProblemList } from '../core/problems';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor } from '../exporters';
 import { connectorOf } from '../exporters/gmc';
 import { readFlowFile } from './flow-file';
+import { readArgs, UsageError, usageErrorText } from './cli-args';
 
 export const DEPLOY_USAGE = `  opea-flow deploy FLOW [--tab TAB] [--name NAME] [--namespace NS] [--platform xeon|gaudi|nvidia]
                    [--gmc-flavor upstream|enterprise] [--kubeconfig FILE] [--context CTX] [--dry-run]
@@ -28,8 +28,6 @@ not wait) until GMC reports every service ready, and prints the result (status, 
 --dry-run asks the server to check everything and change nothing. Exit 1 when the deploy fails.`;
 
 const DEFAULT_WAIT_S = 1200;
-
-class DeployUsageError extends Error {}
 
 function buildConnector(file: string, values: Record<string, string | boolean | undefined>): { connector?: Record<string, unknown>; problems: ProblemList } {
   const problems = new ProblemList();
@@ -51,21 +49,17 @@ export async function deployCommand(argv: string[], usage: string): Promise<numb
   let file: string;
   let waitS: number;
   try {
-    const parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        tab: { type: 'string' },
-        name: { type: 'string' },
-        namespace: { type: 'string' },
-        platform: { type: 'string' },
-        'gmc-flavor': { type: 'string' },
-        kubeconfig: { type: 'string' },
-        context: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        wait: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const parsed = readArgs(argv, {
+      tab: { type: 'string' },
+      name: { type: 'string' },
+      namespace: { type: 'string' },
+      platform: { type: 'string' },
+      'gmc-flavor': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      wait: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     });
     values = parsed.values;
     if (values.help) {
@@ -73,22 +67,22 @@ export async function deployCommand(argv: string[], usage: string): Promise<numb
       return 0;
     }
     const [first, ...extra] = parsed.positionals;
-    if (!first) throw new DeployUsageError('FLOW is missing');
-    if (extra.length > 0) throw new DeployUsageError(`unexpected arguments: ${extra.join(' ')}`);
+    if (!first) throw new UsageError('FLOW is missing');
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     file = first;
     if (values.platform !== undefined && !(PLATFORMS as readonly string[]).includes(values.platform as string)) {
-      throw new DeployUsageError(`unknown platform '${String(values.platform)}': choose ${PLATFORMS.join(', ')}`);
+      throw new UsageError(`unknown platform '${String(values.platform)}': choose ${PLATFORMS.join(', ')}`);
     }
     if (values['gmc-flavor'] !== undefined && !(GMC_FLAVORS as readonly string[]).includes(values['gmc-flavor'] as string)) {
-      throw new DeployUsageError(`unknown GMC flavour '${String(values['gmc-flavor'])}': choose ${GMC_FLAVORS.join(', ')}`);
+      throw new UsageError(`unknown GMC flavour '${String(values['gmc-flavor'])}': choose ${GMC_FLAVORS.join(', ')}`);
     }
     const rawWait = values.wait as string | undefined;
     waitS = rawWait === undefined ? DEFAULT_WAIT_S : Number(rawWait);
-    if (rawWait !== undefined && (rawWait.trim() === '' || !Number.isFinite(waitS) || waitS < 0)) throw new DeployUsageError(`--wait must be a number of seconds, 0 or more, not '${rawWait}'`);
-    if (values.kubeconfig === '') throw new DeployUsageError('--kubeconfig needs a file path (leave it out to use KUBECONFIG or ~/.kube/config)');
+    if (rawWait !== undefined && (rawWait.trim() === '' || !Number.isFinite(waitS) || waitS < 0)) throw new UsageError(`--wait must be a number of seconds, 0 or more, not '${rawWait}'`);
+    if (values.kubeconfig === '') throw new UsageError('--kubeconfig needs a file path (leave it out to use KUBECONFIG or ~/.kube/config)');
   } catch (err) {
-    if (!(err instanceof DeployUsageError) && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true) throw err;
-    process.stderr.write(`opea-flow deploy: ${(err as Error).message}\n\n${usage}\n`);
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(usageErrorText('opea-flow deploy', err.message));
     return 2;
   }
 

@@ -4,7 +4,6 @@
  * Exit codes: 0 done, 2 the input has problems (nothing written), 1 a run failed or an internal error.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadPipeline } from '../core/pipeline';
 import { PLATFORMS, Platform } from '../core/model';
 import { formatProblem, formatWarning, oneLine, Problem, ProblemList } from '../core/problems';
@@ -14,6 +13,7 @@ import { readFlowFile } from './flow-file';
 import { runFlow, RunError } from './run-command';
 import { BENCH_HELP, BENCH_USAGE, benchCommand } from './bench-command';
 import { DEPLOY_HELP, DEPLOY_USAGE, deployCommand } from './deploy-command';
+import { closest, readArgs, UsageError, usageErrorText } from './cli-args';
 
 const USAGE = `Usage:
   opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all] [--gmc-flavor upstream|enterprise]
@@ -27,8 +27,8 @@ ${DEPLOY_USAGE}
 
 FLOW is Node-RED flow JSON (the editor's export, a flows file or {"flows": [...]}), a Flowise or
 GenAI Studio chatflow, or a GMConnector CR; import converts any of them to Node-RED flow JSON.
-validate exits 0 when the flow is a valid pipeline (and exportable to --target, if given),
-2 with one line per problem. export writes DIR/gmc/<name>.yaml, DIR/compose/ and DIR/ansible/
+validate exits 0 when the flow is a valid pipeline, 2 with one line per problem; --target adds
+that target's export rules (their problems and warnings name it: [compose] ...). export writes DIR/gmc/<name>.yaml, DIR/compose/ and DIR/ansible/
 (as --target asks) and exits 2 with nothing written when the flow has problems. --gmc-flavor picks
 the dialect of the GMConnector: upstream GenAIInfra GMC (default) or Enterprise RAG's.
 run starts an embedded Node-RED (no editor; the flow file is not changed), posts the JSON input (or
@@ -38,7 +38,31 @@ keeps the embedded vector store between runs (default: a temporary folder). Need
 ${BENCH_HELP}
 ${DEPLOY_HELP}`;
 
-class UsageError extends Error {}
+const FLOW_COMMANDS = ['validate', 'export', 'import', 'run'];
+/** Every command, for suggestions; bench and deploy are read before any option, as the first word. */
+const COMMANDS = [...FLOW_COMMANDS, 'bench', 'deploy'];
+
+const OPTIONS = {
+  tab: { type: 'string' },
+  target: { type: 'string' },
+  out: { type: 'string' },
+  name: { type: 'string' },
+  namespace: { type: 'string' },
+  platform: { type: 'string' },
+  'gmc-flavor': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  input: { type: 'string' },
+  entry: { type: 'string' },
+  credentials: { type: 'string' },
+  'user-dir': { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+function usageError(err: UsageError): number {
+  process.stderr.write(usageErrorText('opea-flow', err.message));
+  return 2;
+}
 
 function targetsOf(value: string | undefined, required: boolean): readonly Target[] {
   if (value === undefined) {
@@ -117,29 +141,10 @@ export function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'deploy') return deployCommand(argv.slice(1), USAGE);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        tab: { type: 'string' },
-        target: { type: 'string' },
-        out: { type: 'string' },
-        name: { type: 'string' },
-        namespace: { type: 'string' },
-        platform: { type: 'string' },
-        'gmc-flavor': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-        input: { type: 'string' },
-        entry: { type: 'string' },
-        credentials: { type: 'string' },
-        'user-dir': { type: 'string' },
-        timeout: { type: 'string' },
-      },
-    });
+    parsed = readArgs(argv, OPTIONS);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
+    if (err instanceof UsageError) return usageError(err);
+    throw err;
   }
   const { values, positionals } = parsed;
   if (values.version) {
@@ -153,16 +158,17 @@ export function main(argv: string[]): number | Promise<number> {
     return values.help ? 0 : 2;
   }
   try {
-    if (!['validate', 'export', 'import', 'run'].includes(command)) throw new UsageError(`unknown command '${command}'`);
+    if (!FLOW_COMMANDS.includes(command)) {
+      if (COMMANDS.includes(command)) throw new UsageError(`${command} comes first: opea-flow ${command} ...`);
+      const guess = closest(command, COMMANDS);
+      throw new UsageError(`unknown command '${command}'${guess ? `: did you mean ${guess}?` : ''}`);
+    }
     if (!file) throw new UsageError('FLOW is missing');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     if (command === 'import') return importCommand(file, values.out);
     if (command === 'run') {
       return runCommand(file, values).catch((err: Error) => {
-        if (err instanceof UsageError) {
-          process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-          return 2;
-        }
+        if (err instanceof UsageError) return usageError(err);
         process.stderr.write(`opea-flow: internal error: ${err.stack ?? String(err)}\n`);
         return 1;
       });
@@ -190,10 +196,7 @@ export function main(argv: string[]): number | Promise<number> {
     for (const written of writeBundle(values.out as string, bundle)) process.stdout.write(`${written}\n`);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-      return 2;
-    }
+    if (err instanceof UsageError) return usageError(err);
     process.stderr.write(`opea-flow: internal error: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   }

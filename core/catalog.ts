@@ -370,7 +370,7 @@ const BACKEND_LIST: BackendDef[] = [
 
   { kind: 'llm', backend: 'tgi', title: 'Text Generation Inference', needsModel: true, defaultModel: DEFAULT_MODELS.llm, deploy: LLM_TGI_DEPLOY },
   { kind: 'llm', backend: 'opea', title: 'OPEA LLM text-generation microservice', needsModel: true, defaultModel: DEFAULT_MODELS.llm, deploy: LLM_TGI_DEPLOY },
-  { kind: 'llm', backend: 'vllm', title: 'vLLM', needsModel: true, defaultModel: DEFAULT_MODELS.llm, deploy: { type: 'external', why: "upstream GMC has no vLLM step" } },
+  { kind: 'llm', backend: 'vllm', title: 'vLLM', needsModel: true, defaultModel: DEFAULT_MODELS.llm, deploy: { type: 'external', why: 'vLLM is not deployed by the exporters' } },
   { kind: 'llm', backend: 'openai', title: 'OpenAI-compatible chat completions', needsModel: true, deploy: { type: 'external', why: 'an OpenAI-compatible server is not deployed by the exporters' } },
   { kind: 'llm', backend: 'ollama', title: 'Ollama', needsModel: true, deploy: { type: 'external', why: 'Ollama is not deployed by the exporters' } },
   { kind: 'llm', backend: 'extractive', title: 'Extractive answerer (no generation, offline)', needsModel: false, deploy: EMBEDDED('extractive answerer') },

@@ -6,6 +6,8 @@ export interface Problem {
   label: string;
   message: string;
   fix: string;
+  /** The export targets whose rule this is ('gmc', 'compose, ansible', ...); absent for the pipeline's own rules. */
+  target?: string;
 }
 
 /** Makes any user string safe for a one-line report: no control characters, bounded length. */
@@ -16,10 +18,14 @@ export function oneLine(text: string, max = 80): string {
 
 function describe(p: Problem, maxMessage: number): string {
   const where = p.nodeId ? `node ${oneLine(p.nodeId, 40)} (${oneLine(p.label)})` : `flow (${oneLine(p.label)})`;
-  return `${where}: ${oneLine(p.message, maxMessage)} — ${oneLine(p.fix, 400)}`;
+  const rule = p.target ? `[${oneLine(p.target, 40)}] ` : '';
+  return `${where}: ${rule}${oneLine(p.message, maxMessage)} — ${oneLine(p.fix, 400)}`;
 }
 
-/** One line: `node <id> (<label>): <what is wrong> — <how to fix>` (takes one argument: safe for Array.map). */
+/**
+ * One line: `node <id> (<label>): <what is wrong> — <how to fix>`, with `[<targets>] ` before what is
+ * wrong when it is an export target's rule (takes one argument: safe for Array.map).
+ */
 export function formatProblem(p: Problem): string {
   return describe(p, 400);
 }

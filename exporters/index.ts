@@ -23,40 +23,60 @@ export interface ExportOptions {
   gmcFlavor?: GmcFlavor;
 }
 
-/** Bundle for the targets, or null with every problem added when the pipeline cannot be exported. */
+/**
+ * Runs rules that belong to the export targets `of` (those of them that were asked for) and names
+ * them in every problem and warning the rules add, so a message says whose rule it is.
+ */
+function targetRules<T>(problems: ProblemList, asked: readonly Target[], of: readonly Target[], rules: () => T): T {
+  const items = problems.items.length;
+  const warnings = problems.warnings.length;
+  const result = rules();
+  const target = asked.filter((t) => of.includes(t)).join(', ');
+  for (const p of [...problems.items.slice(items), ...problems.warnings.slice(warnings)]) p.target ??= target;
+  return result;
+}
+
+/**
+ * Bundle for the targets, or null with every problem added when the pipeline cannot be exported to
+ * them. No target, no export rules: an empty bundle.
+ */
 export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], options: ExportOptions, problems: ProblemList): Bundle | null {
+  if (targets.length === 0) return {};
   const name = options.name ?? defaultCrName(pipeline.graph.name) ?? '';
-  if (name === '' && options.name === undefined) {
-    problems.add('', pipeline.graph.name, 'the tab label has no Kubernetes form to name the export', 'pass --name');
-    return null;
-  }
-  checkGuardrailPositions(pipeline.plan, problems);
-  if (!problems.empty) return null;
-  // Warnings about what the deployment does differently concern a target; validate without one checks the flow.
-  const requests = targets.length > 0 ? deployedRequests(pipeline.plan, options.platform, problems) : undefined;
+  // The rules every target shares: a name for the export, rails where the deployed router can run them,
+  // and where the deployment differs from the flow (every target runs GMC's router).
+  const requests = targetRules(problems, targets, TARGETS, () => {
+    if (name === '' && options.name === undefined) {
+      problems.add('', pipeline.graph.name, 'the tab label has no Kubernetes form to name the export', 'pass --name');
+      return null;
+    }
+    checkGuardrailPositions(pipeline.plan, problems);
+    return problems.empty ? deployedRequests(pipeline.plan, options.platform, problems) : null;
+  });
+  if (!requests) return null;
   const gmcOptions = { name, namespace: options.namespace ?? name, platform: options.platform };
   const flavor = options.gmcFlavor ?? 'upstream';
-  // The GMConnector file is the GMC export (the Ansible bundle applies it too; validate without a
-  // target checks it). Compose runs an upstream GMConnector in GMC's router, whatever the file's
-  // flavour, in which the stages compose starts itself (guardrails) are called at their services.
-  const needsGmc = targets.length === 0 || targets.includes('gmc') || targets.includes('ansible');
+  // The GMConnector file is the GMC export; the Ansible bundle applies it too. Compose runs an upstream
+  // GMConnector in GMC's router, whatever the file's flavour, in which the stages compose starts itself
+  // (guardrails) are called at their services.
+  const needsGmc = targets.includes('gmc') || targets.includes('ansible');
   const needsCompose = targets.includes('compose') || targets.includes('ansible');
   let gmc: Bundle = {};
   /** The README section of the requests to the GMConnector's router (GMC and Ansible bundles). */
   let gmcRequests: string[] = [];
   if (needsGmc) {
-    const cr = buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, flavor }, problems);
+    const cr = targetRules(problems, targets, ['gmc', 'ansible'], () => buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, flavor }, problems));
     if (!cr || !problems.empty) return null;
     gmc = gmcBundle(cr, flavor);
-    if (requests) gmcRequests = requestSection(requests, cr, '$ACCESS_URL');
-    if (requests && flavor === 'upstream') gmc['gmc/README.md'] = gmcReadme(cr, gmcRequests);
+    gmcRequests = requestSection(requests, cr, '$ACCESS_URL');
+    if (flavor === 'upstream') gmc['gmc/README.md'] = gmcReadme(cr, gmcRequests);
   }
   let compose: ReturnType<typeof composeBundle> | undefined;
   if (needsCompose) {
-    const graph = buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, composeRouted: true }, problems);
+    const graph = targetRules(problems, targets, ['compose', 'ansible'], () => buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, composeRouted: true }, problems));
     if (!graph || !problems.empty) return null;
     assertAccepted(graph, 'upstream');
-    const section = requests ? requestSection(requests, graph, 'http://localhost:${ROUTER_PORT:-8080}') : [];
+    const section = requestSection(requests, graph, 'http://localhost:${ROUTER_PORT:-8080}');
     compose = composeBundle(graph, planComponents(pipeline.plan), pipeline.names, options.platform, section, requests);
   }
   const bundle: Bundle = {};

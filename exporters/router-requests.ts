@@ -1,6 +1,8 @@
 /**
  * What the exported pipeline does with the flow's settings under GMC's router, and the request bodies
- * that make it do what the flow does. Every difference that remains is a warning on its node.
+ * that make it do what the flow does. Every difference that remains is a warning on its node. Every
+ * target runs GMC's router (compose and Ansible run its image), so the warnings say "the router" and
+ * exportPipeline names the targets they are about.
  *
  * Facts (GenAIInfra v1.1 cmd/router/main.go; GenAIComps v1.1, the images the bundles pin):
  * - the steps that come first get the client's body as it came; every later step (data: $response)
@@ -217,12 +219,12 @@ class RequestPlanner {
   private checkStreaming(hop: Hop): void {
     const { component } = hop;
     if (hop.passedOn && component.params.streaming !== false) {
-      this.note(component, 'it streams in the flow, but GMC\'s router cannot hand a streamed answer to the next step or merge it into an ensemble, so the requests ask it for the whole answer (streaming false)');
+      this.note(component, 'it streams in the flow, but the router cannot hand a streamed answer to the next step or merge it into an ensemble, so the requests ask it for the whole answer (streaming false)');
     }
     const maxTokens = Number(component.params.maxTokens ?? 1024);
     const seconds = maxTokens * DECODE_SECONDS_PER_TOKEN[this.platform];
     if (seconds > ROUTER.callTimeoutSeconds) {
-      this.note(component, `${maxTokens} tokens take about ${Math.round(seconds)} s on ${this.platform} (at ${DECODE_SECONDS_PER_TOKEN[this.platform]} s a token, a planning figure for a 7-8B model), beyond the ${ROUTER.callTimeoutSeconds} s GMC's router gives each call, answer included; lower maxTokens to ${Math.floor(ROUTER.callTimeoutSeconds / DECODE_SECONDS_PER_TOKEN[this.platform])} or less, or deploy on faster hardware`);
+      this.note(component, `${maxTokens} tokens take about ${Math.round(seconds)} s on ${this.platform} (at ${DECODE_SECONDS_PER_TOKEN[this.platform]} s a token, a planning figure for a 7-8B model), beyond the ${ROUTER.callTimeoutSeconds} s the router gives each call, answer included; lower maxTokens to ${Math.floor(ROUTER.callTimeoutSeconds / DECODE_SECONDS_PER_TOKEN[this.platform])} or less, or deploy on faster hardware`);
     }
   }
 
@@ -260,7 +262,7 @@ class RequestPlanner {
 
   flush(): void {
     for (const { component, notes } of this.warned.values()) {
-      this.problems.warn(component.id, component.label, `deployed under GMC's router: ${notes.join('; ')}`, 'send the request bodies of the bundle README (they carry the flow\'s settings), or change the node to what the deployment does');
+      this.problems.warn(component.id, component.label, `deployed under the router: ${notes.join('; ')}`, 'send the request bodies of the bundle README (they carry the flow\'s settings), or change the node to what the deployment does');
     }
   }
 }
@@ -294,7 +296,7 @@ function checkSwitches(stages: Stage[], problems: ProblemList): void {
     stage.branches.forEach((b) => checkSwitches(b.stages, problems));
     if (!stage.branches.some((b) => b.otherwise)) {
       const { route } = stage;
-      problems.warn(route.id, route.label, `a request whose ${route.key} matches no rule stops here in Node-RED (its client waits for a timeout), while GMC's router sends an empty body on: the next services answer 422 inside an HTTP 200, and when no step follows the switch the router process crashes (cmd/router/main.go reads the missing answer, l.580)`, 'add an "otherwise" rule wired to the branch such requests should take: it is exported as a default branch');
+      problems.warn(route.id, route.label, `a request whose ${route.key} matches no rule stops here in Node-RED (its client waits for a timeout), while the router sends an empty body on: the next services answer 422 inside an HTTP 200, and when no step follows the switch the router process crashes (cmd/router/main.go reads the missing answer, l.580)`, 'add an "otherwise" rule wired to the branch such requests should take: it is exported as a default branch');
     }
   }
 }

@@ -5,7 +5,8 @@
  * - `kind: GMConnector` (YAML or JSON): a GMC custom resource (./gmc);
  * - `opea_micro_services` / `opea_mega_service` (YAML or JSON): OPEA pipeline YAML (./opea-yaml);
  * - an object with `nodes` and `edges` arrays: a Flowise chatflow or GenAI Studio workflow (./flowise).
- * Anything else, or text that does not parse, is one problem and no flow.
+ * Anything else, or text that does not parse, is one problem and no flow: text that opens with { or [
+ * is JSON, and its syntax error says where (line and column); any other text is read as YAML.
  */
 import yaml from 'js-yaml';
 import { oneLine, ProblemList } from '../problems';
@@ -37,16 +38,35 @@ export function detectFormat(doc: unknown): SourceFormat | null {
   return null;
 }
 
-function parse(text: string): { doc: unknown } | { error: string } {
-  try {
-    return { doc: JSON.parse(text) };
-  } catch {
-    // not JSON: GMConnector CRs and OPEA pipeline files are YAML
+/** Text that opens as JSON does ({ or [ first) is read as JSON only, so a syntax error in it is told as JSON's. */
+const JSON_OPENING = /^\s*[[{]/;
+
+/** JSON.parse's complaint, with the line and column of the position it names (the end, when it ran out of text). */
+function jsonSyntaxError(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const at = /at position (\d+)/.exec(message);
+  const lines = text.slice(0, at ? Number(at[1]) : text.length).split('\n');
+  const what = message
+    .replace(/\s*\(line \d+ column \d+\)/, '')
+    .replace(/ in JSON at position \d+/, '')
+    .replace(/^Unexpected end of JSON input$/, 'the text ends before the JSON does');
+  return `${what} at line ${lines.length}, column ${lines[lines.length - 1].length + 1}`;
+}
+
+function parse(raw: string): { doc: unknown } | { error: string; fix: string } {
+  const text = raw.replace(/^\uFEFF/, '');
+  if (JSON_OPENING.test(text)) {
+    try {
+      return { doc: JSON.parse(text) };
+    } catch (err) {
+      return { error: `the file is not valid JSON: ${jsonSyntaxError(text, err)}`, fix: 'correct the JSON there, or export the flow again (the editor\'s Export > JSON)' };
+    }
   }
+  // Not JSON: GMConnector CRs and OPEA pipeline files are YAML (of which JSON is a subset).
   try {
     return { doc: yaml.load(text, YAML_OPTIONS) };
   } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
+    return { error: `the file is neither JSON nor YAML: ${err instanceof Error ? err.message : String(err)}`, fix: FORMATS_HELP };
   }
 }
 
@@ -60,7 +80,7 @@ export function toNodeRedFlow(text: string, fileName: string): { flow: Record<st
   }
   const parsed = parse(text);
   if ('error' in parsed) {
-    problems.add('', label, `the file is neither JSON nor YAML: ${oneLine(parsed.error, 120)}`, FORMATS_HELP);
+    problems.add('', label, oneLine(parsed.error, 160), parsed.fix);
     return { flow: null, format: null, problems };
   }
   const doc = parsed.doc;

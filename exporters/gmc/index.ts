@@ -69,6 +69,15 @@ class GmcBuilder {
     private readonly problems: ProblemList,
   ) {}
 
+  /** What runs this GMConnector, as messages name it: GMC in a cluster, or the compose project. */
+  private get deployer(): string {
+    return this.options.composeRouted ? 'the compose export' : 'GMC';
+  }
+
+  private get router(): string {
+    return routerOf(this.options);
+  }
+
   build(): void {
     this.nodes.set('root', { routerType: 'Sequence', steps: [] });
     this.sequence('root', this.plan.stages, undefined);
@@ -119,18 +128,18 @@ class GmcBuilder {
   private switchStage(parent: string, stage: Extract<Stage, { type: 'switch' }>, embedding: Component | undefined): Component | undefined {
     const { route } = stage;
     if (!CONDITION_KEY.test(route.key)) {
-      this.problems.add(route.id, route.label, `GMC's router cannot read the property '${oneLine(route.key, 40)}'`, 'test a top-level request field named with letters, digits, _ and - (at most 63)');
+      this.problems.add(route.id, route.label, `${this.router} cannot read the property '${oneLine(route.key, 40)}'`, 'test a top-level request field named with letters, digits, _ and - (at most 63)');
     }
     stage.branches.forEach((branch, i) => {
       if (!branch.otherwise && !CONDITION_VALUE.test(branch.value)) {
-        this.problems.add(route.id, route.label, `rule ${i + 1} value '${oneLine(branch.value, 40)}' cannot be matched by GMC's router (it gives up on '.', '#', spaces and empty values)`, 'use values of letters, digits and _ : / + -');
+        this.problems.add(route.id, route.label, `rule ${i + 1} value '${oneLine(branch.value, 40)}' cannot be matched by ${this.router} (it gives up on '.', '#', spaces and empty values)`, 'use values of letters, digits and _ : / + -');
       }
       if (branch.stages.length === 0) {
         this.problems.add(route.id, route.label, `output ${i + 1} leads to no stage`, 'put at least one opea- node on every branch');
       }
       for (const s of branch.stages) {
         if (s.type !== 'component') {
-          this.problems.add(route.id, route.label, `branch ${i + 1} holds another switch or a fan-out`, 'GMC export takes one level of routing in a switch branch; move the inner routing after the branches meet');
+          this.problems.add(route.id, route.label, `branch ${i + 1} holds another switch or a fan-out`, `${this.deployer} takes one level of routing in a switch branch; move the inner routing after the branches meet`);
         }
       }
     });
@@ -178,7 +187,7 @@ class GmcBuilder {
       const stepName = this.stepNameOf(first.component);
       const earlier = keys.get(stepName);
       if (earlier !== undefined) {
-        this.problems.add(first.component.id, first.component.label, `GMC's router merges ensemble answers by step name, and branch ${earlier + 1} is also a '${stepName}' step, so one answer would overwrite the other`, 'gather branches of different kinds, or use a switch to choose one');
+        this.problems.add(first.component.id, first.component.label, `${this.router} merges ensemble answers by step name, and branch ${earlier + 1} is also a '${stepName}' step, so one answer would overwrite the other`, 'gather branches of different kinds, or use a switch to choose one');
       }
       keys.set(stepName, i);
       const sub = this.newNode('Sequence');
@@ -210,7 +219,7 @@ class GmcBuilder {
     if (!def || !base) return [];
     const deploy = def.deploy;
     if (deploy.type === 'embedded') {
-      this.problems.add(component.id, component.label, `${deploy.why}, so GMC cannot deploy backend '${component.backend}'`, replacementFor(component));
+      this.problems.add(component.id, component.label, `${deploy.why}, so ${this.deployer} cannot deploy backend '${component.backend}'`, replacementFor(component));
       return [];
     }
     if (deploy.type === 'external') {
@@ -227,7 +236,7 @@ class GmcBuilder {
     const svc = service(deploy.service);
     const gmc = svc.gmc;
     if (!gmc) {
-      this.problems.add(component.id, component.label, `GMC has no step for ${svc.title}`, 'choose another backend');
+      this.problems.add(component.id, component.label, `${this.deployer} has no step for ${svc.title}`, 'choose another backend');
       return [];
     }
     const config: Record<string, string> = indexConfig(component);
@@ -289,7 +298,7 @@ class GmcBuilder {
     }
     const reader = readers[0];
     if (reader.node !== 'root') {
-      this.problems.add(component.id, component.label, "GMC's router serves /dataprep only for a DataPrep step of its root node, and the retriever reading this index is inside a switch or ensemble", 'ingest through this node in Node-RED only (disable it for export), or move that retriever into the main chain');
+      this.problems.add(component.id, component.label, `${this.router} serves /dataprep only for a DataPrep step of its root node, and the retriever reading this index is inside a switch or ensemble`, 'ingest through this node in Node-RED only (disable it for export), or move that retriever into the main chain');
       return;
     }
     const embedding = this.embeddingOf.get(reader.component.id);
@@ -300,7 +309,7 @@ class GmcBuilder {
       const owner = dep.sharedWith === 'retriever' ? reader.component : embedding;
       const name = owner ? this.sharedService(owner, dep, reader.node) : undefined;
       if (!name) {
-        this.problems.add(component.id, component.label, `GMC can only wire it to services in the same router node as its retriever, and the ${dep.sharedWith} it needs is elsewhere`, 'put the embedding and the retriever it feeds in the same branch');
+        this.problems.add(component.id, component.label, `${this.deployer} can only wire it to services in the same router node as its retriever, and the ${dep.sharedWith} it needs is elsewhere`, 'put the embedding and the retriever it feeds in the same branch');
         return;
       }
       config[dep.gmcKey] = name;
@@ -308,6 +317,11 @@ class GmcBuilder {
     if (!base || !svc.gmc) return;
     this.push(reader.node, { name: svc.gmc.step[this.options.platform], internalService: { serviceName: base, config: sortedConfig(config), isDownstreamService: true } });
   }
+}
+
+/** The router that runs the GMConnector, as messages name it. */
+function routerOf(options: GmcOptions): string {
+  return options.composeRouted ? "the compose project's router" : "GMC's router";
 }
 
 function isInputRail(component: Component): boolean {
@@ -361,10 +375,10 @@ export function defaultCrName(flowName: string): string | null {
 /** Builds the GMConnector object; returns null (with problems added) when the flow cannot be exported. */
 export function buildGmConnector(plan: Plan, names: Map<string, string>, options: GmcOptions, problems: ProblemList): Record<string, unknown> | null {
   const before = problems.items.length;
-  if (!isDnsLabel(options.name)) problems.add('', options.name, 'the GMConnector name is not a Kubernetes name', 'pass --name with lowercase letters, digits and dashes (at most 63)');
+  if (!isDnsLabel(options.name)) problems.add('', options.name, `the ${options.composeRouted ? 'export' : 'GMConnector'} name is not a Kubernetes name`, 'pass --name with lowercase letters, digits and dashes (at most 63)');
   if (!isDnsLabel(options.namespace)) problems.add('', options.namespace, 'the namespace is not a Kubernetes name', 'pass --namespace with lowercase letters, digits and dashes (at most 63)');
   const reserved = [...names.values()].find((n) => n === 'router-service');
-  if (reserved) problems.add('', reserved, "'router-service' is the name of GMC's router", 'rename the node');
+  if (reserved) problems.add('', reserved, `'router-service' is the name of ${routerOf(options)}`, 'rename the node');
   const nodes = options.flavor === 'enterprise' ? enterpriseNodes(plan, names, options.platform, problems) : upstreamNodes(plan, names, options, problems);
   if (!nodes || problems.items.length > before) return null;
   return {

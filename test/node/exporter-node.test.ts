@@ -263,7 +263,7 @@ onEachRuntime('opea-exporter node', (userDir) => {
       assert.equal(msg.folder, undefined);
       // The example's LLM keeps maxTokens 1024, which a Xeon TGI cannot answer within the router's 30 s.
       assert.equal(msg.warnings.length, 1);
-      assert.match(msg.warnings[0], new RegExp(`^warning: node ${LLM} \\(llm\\): deployed under GMC's router: .*1024 tokens take about 102 s on xeon`));
+      assert.match(msg.warnings[0], new RegExp(`^warning: node ${LLM} \\(llm\\): \\[gmc, compose, ansible\\] deployed under the router: .*1024 tokens take about 102 s on xeon`));
       const status = lastStatus(helper.getNode('exp'));
       assert.equal(status.fill, 'yellow');
       assert.equal(status.shape, 'dot');

@@ -76,7 +76,7 @@ describe('opea-flow CLI', () => {
     (flow.find((n) => n.type === 'opea-llm') as Node).backend = 'vllm';
     const r = run(['export', writeFlow(dir, flow), '--target', 'gmc', '--out', out]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /^node c0a1e5f0a0000006 \(llm\): upstream GMC has no vLLM step/);
+    assert.match(r.stderr, /^node c0a1e5f0a0000006 \(llm\): \[gmc\] vLLM is not deployed by the exporters, so it needs a URL to call/);
     assert.deepEqual(fs.readdirSync(out), ['gmc']);
     assert.equal(fs.readFileSync(path.join(out, 'gmc', 'chatqna.yaml'), 'utf8'), before);
     const fresh = path.join(dir, 'fresh');
@@ -94,7 +94,7 @@ describe('opea-flow CLI', () => {
     fs.writeFileSync(path.join(dir, 'bad.json'), '{"flows": [');
     const bad = run(['validate', path.join(dir, 'bad.json')]);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /^flow \(bad.json\): the file is neither JSON nor YAML: .* — give a Node-RED flow/);
+    assert.match(bad.stderr, /^flow \(bad.json\): the file is not valid JSON: the text ends before the JSON does at line 1, column 12 — correct the JSON there/);
   });
 
   describe('hostile flows never crash and never break a YAML file', () => {

@@ -147,7 +147,7 @@ describe('GMC exporter', () => {
     it('refuses vLLM without an externalUrl, naming the node and the fix', () => {
       const { problems } = exportGmc(chain(emb('e', ['l']), llm('l', ['out'], { backend: 'vllm' })));
       assert.equal(problems.length, 1);
-      assert.match(problems[0], /^node l \(l\): upstream GMC has no vLLM step.*— set externalUrl .* or choose backend tgi, opea/);
+      assert.match(problems[0], /^node l \(l\): \[gmc\] vLLM is not deployed by the exporters.*— set externalUrl .* or choose backend tgi, opea/);
     });
 
     it('routes vLLM to its externalUrl as an externalService step', () => {
@@ -159,8 +159,8 @@ describe('GMC exporter', () => {
     it('refuses embedded backends: they run only inside Node-RED', () => {
       const { problems } = exportGmc(chain(emb('e', ['r'], { backend: 'hashing', model: '' }), ret('r', ['out'], { backend: 'memory' })));
       assert.equal(problems.length, 2);
-      assert.match(problems[0], /^node e \(e\): the hashing embedder runs only inside Node-RED.*choose a deployable backend \(tei, opea\)/);
-      assert.match(problems[1], /^node r \(r\): the in-process vector store runs only inside Node-RED/);
+      assert.match(problems[0], /^node e \(e\): \[gmc\] the hashing embedder runs only inside Node-RED, so GMC cannot deploy.*choose a deployable backend \(tei, opea\)/);
+      assert.match(problems[1], /^node r \(r\): \[gmc\] the in-process vector store runs only inside Node-RED/);
       const local = node('opea-guardrail', { id: 'g', name: 'guard', backend: 'local' }, [['e']]);
       assert.match(exportGmc([tab(), httpIn(['g']), local, emb('e', ['out']), httpOut()]).problems[0], /^node g \(guard\): .* — choose a backend served elsewhere \(opea, llamaguard\) and set its externalUrl$/);
     });
@@ -194,7 +194,7 @@ describe('GMC exporter', () => {
       const flow = [tab(), httpIn(['e']), node('opea-embedding', { id: 'e', name: 'e', backend: 'tei', model: 'BAAI/bge-base-en-v1.5' }, [['r1', 'r2']]), ret('r1', ['j']), ret('r2', ['j'], { indexName: 'other' }), join, httpOut()];
       const { problems } = exportGmc(flow);
       assert.equal(problems.length, 1);
-      assert.match(problems[0], /^node r2 \(r2\): GMC's router merges ensemble answers by step name/);
+      assert.match(problems[0], /^node r2 \(r2\): \[gmc\] GMC's router merges ensemble answers by step name/);
     });
 
     it('refuses switch values the router cannot match', () => {
@@ -202,7 +202,7 @@ describe('GMC exporter', () => {
       const flow = [tab(), httpIn(['s']), sw, llm('l1', ['out']), llm('l2', ['out']), httpOut()];
       const { problems } = exportGmc(flow);
       assert.equal(problems.length, 1);
-      assert.match(problems[0], /^node s \(by model\): rule 1 value 'llama-3\.1' cannot be matched by GMC's router/);
+      assert.match(problems[0], /^node s \(by model\): \[gmc\] rule 1 value 'llama-3\.1' cannot be matched by GMC's router/);
     });
   });
 
@@ -233,7 +233,7 @@ describe('GMC exporter', () => {
       const dp = { id: 'dp', type: 'opea-dataprep', z: TAB, name: 'dataprep', backend: 'redis', indexName: 'elsewhere', wires: [] };
       const { problems } = exportGmc([...chain(emb('e', ['r']), ret('r', ['out'])), dp]);
       assert.equal(problems.length, 1);
-      assert.match(problems[0], /^node dp \(dataprep\): it writes index 'elsewhere', which no Redis retriever of the pipeline reads/);
+      assert.match(problems[0], /^node dp \(dataprep\): \[gmc\] it writes index 'elsewhere', which no Redis retriever of the pipeline reads/);
     });
   });
 });

@@ -153,8 +153,8 @@ describe('guardrail export', () => {
         const { files, problems } = exportFlow(guardedRag(), [target]);
         assert.deepEqual(files, {});
         assert.deepEqual(problems, [
-          'node in-guard (in-guard): upstream GMC has no guardrail step, so it needs a URL to call — set externalUrl to a service speaking the OPEA guardrail contract',
-          'node out-guard (out-guard): upstream GMC has no guardrail step, so it needs a URL to call — set externalUrl to a service speaking the OPEA guardrail contract',
+          `node in-guard (in-guard): [${target}] upstream GMC has no guardrail step, so it needs a URL to call — set externalUrl to a service speaking the OPEA guardrail contract`,
+          `node out-guard (out-guard): [${target}] upstream GMC has no guardrail step, so it needs a URL to call — set externalUrl to a service speaking the OPEA guardrail contract`,
         ]);
       }
     });
@@ -162,18 +162,18 @@ describe('guardrail export', () => {
     it('refuses the rule-based backend, which runs only inside Node-RED', () => {
       const { problems } = exportFlow(guardedRag({ backend: 'local', model: '' }), ['compose']);
       assert.equal(problems.length, 1);
-      assert.match(problems[0], /^node in-guard \(in-guard\): the rule-based guardrail runs only inside Node-RED/);
+      assert.match(problems[0], /^node in-guard \(in-guard\): \[compose\] the rule-based guardrail runs only inside Node-RED, so the compose export cannot deploy/);
     });
   });
 
   describe('positions', () => {
     it('refuses a rail whose position contradicts its place in the pipeline, and the documents position', () => {
       const late = flowOf(emb(['retrieve']), ret(['llm']), llm(['late']), guard('late', 'input', ['out']));
-      assert.deepEqual(exportFlow(late, ['compose']).problems, ['node late (late): it is an input rail, but an LLM answers before it in the pipeline — wire it before the LLM (an input rail usually comes first), or set position to output']);
+      assert.deepEqual(exportFlow(late, ['compose']).problems, ['node late (late): [compose] it is an input rail, but an LLM answers before it in the pipeline — wire it before the LLM (an input rail usually comes first), or set position to output']);
       const early = flowOf(guard('early', 'output', ['llm']), llm(['out']));
-      assert.deepEqual(exportFlow(early, ['compose']).problems, ['node early (early): it is an output rail, but no LLM answers before it in the pipeline — wire it after the LLM, or set position to input']);
+      assert.deepEqual(exportFlow(early, ['compose']).problems, ['node early (early): [compose] it is an output rail, but no LLM answers before it in the pipeline — wire it after the LLM, or set position to input']);
       const docs = flowOf(emb(['retrieve']), ret(['docs']), guard('docs', 'documents', ['llm']), llm(['out']));
-      assert.match(exportFlow(docs, ['gmc']).problems[0], /^node docs \(docs\): position 'documents' cannot be exported/);
+      assert.match(exportFlow(docs, ['gmc']).problems[0], /^node docs \(docs\): \[gmc\] position 'documents' cannot be exported/);
     });
   });
 
@@ -223,25 +223,25 @@ describe('guardrail export', () => {
       const flow = flowOf(guard('a', 'input', ['b']), guard('b', 'input', ['embed'], { backend: 'local', model: '' }), emb(['retrieve']), ret(['llm'], { indexName: 'other' }), llm(['out'], { backend: 'ollama', externalUrl: 'http://ollama:11434' }));
       const { problems } = exportFlow(flow, ['gmc'], { gmcFlavor: 'enterprise', platform: 'nvidia' });
       assert.deepEqual(problems, [
-        "flow (nvidia): Enterprise RAG's GMC deploys on Xeon and Gaudi only — pass --platform xeon or gaudi, or export with --gmc-flavor upstream",
-        "node b (b): backend 'local' cannot be exported to Enterprise RAG: it runs only inside Node-RED — choose backend opea, llamaguard, or export with --gmc-flavor upstream",
-        "node retrieve (retrieve): Enterprise RAG's retriever step takes no index name, so index 'other' cannot be exported — use the default index (rag-redis), or export with --gmc-flavor upstream",
-        "node llm (llm): backend 'ollama' cannot be exported to Enterprise RAG: Enterprise RAG does not deploy it — choose backend tgi, opea, vllm, or export with --gmc-flavor upstream",
+        "flow (nvidia): [gmc] Enterprise RAG's GMC deploys on Xeon and Gaudi only — pass --platform xeon or gaudi, or export with --gmc-flavor upstream",
+        "node b (b): [gmc] backend 'local' cannot be exported to Enterprise RAG: it runs only inside Node-RED — choose backend opea, llamaguard, or export with --gmc-flavor upstream",
+        "node retrieve (retrieve): [gmc] Enterprise RAG's retriever step takes no index name, so index 'other' cannot be exported — use the default index (rag-redis), or export with --gmc-flavor upstream",
+        "node llm (llm): [gmc] backend 'ollama' cannot be exported to Enterprise RAG: Enterprise RAG does not deploy it — choose backend tgi, opea, vllm, or export with --gmc-flavor upstream",
       ]);
       const noLlm = exportFlow(flowOf(guard('a', 'input', ['embed']), emb(['out'])), ['gmc'], { gmcFlavor: 'enterprise' }).problems;
-      assert.deepEqual(noLlm, ["node a (a): Enterprise RAG's guardrail steps scan the LLM's prompt and answer, and the pipeline has no LLM — add an opea-llm node, or export with --gmc-flavor upstream"]);
+      assert.deepEqual(noLlm, ["node a (a): [gmc] Enterprise RAG's guardrail steps scan the LLM's prompt and answer, and the pipeline has no LLM — add an opea-llm node, or export with --gmc-flavor upstream"]);
       const twoRails = exportFlow(flowOf(guard('a', 'input', ['b']), guard('b', 'input', ['llm']), llm(['out'])), ['gmc'], { gmcFlavor: 'enterprise' }).problems;
-      assert.deepEqual(twoRails, ["node b (b): Enterprise RAG's pipeline has one input guardrail step, and a (a) is one already — keep one rail per position"]);
+      assert.deepEqual(twoRails, ["node b (b): [gmc] Enterprise RAG's pipeline has one input guardrail step, and a (a) is one already — keep one rail per position"]);
     });
 
     it('refuses routing and dataprep, which its pipelines do not hold', () => {
       const join = node('join', { id: 'j', mode: 'custom', count: '2', build: 'object' }, ['out']);
       const fanOut = [{ id: TAB, type: 'tab', label: 'Guarded' }, node('http in', { id: 'in', url: '/q', method: 'post' }, ['embed', 'llm']), emb(['j']), llm(['j']), join, node('http response', { id: 'out' })];
-      assert.match(exportFlow(fanOut, ['gmc'], { gmcFlavor: 'enterprise' }).problems[0], /^node j \(.*\): the Enterprise RAG export writes one Sequence/);
+      assert.match(exportFlow(fanOut, ['gmc'], { gmcFlavor: 'enterprise' }).problems[0], /^node j \(.*\): \[gmc\] the Enterprise RAG export writes one Sequence/);
       const ingest = node('opea-dataprep', { id: 'ingest', name: 'ingest', backend: 'redis' }, []);
       const withDataprep = [...flowOf(emb(['retrieve']), ret(['llm']), llm(['out'])), ingest];
       assert.deepEqual(exportFlow(withDataprep, ['gmc'], { gmcFlavor: 'enterprise' }).problems, [
-        'node ingest (ingest): Enterprise RAG ingests documents with its own ingestion pipeline, not a step of the chat pipeline — disable this node for the export, or export with --gmc-flavor upstream',
+        'node ingest (ingest): [gmc] Enterprise RAG ingests documents with its own ingestion pipeline, not a step of the chat pipeline — disable this node for the export, or export with --gmc-flavor upstream',
       ]);
     });
   });
@@ -264,10 +264,10 @@ describe('guardrail export', () => {
       assert.equal(run(['validate', file, '--target', 'gmc', '--gmc-flavor', 'enterprise']).status, 0);
       const upstream = run(['validate', file, '--target', 'gmc']);
       assert.equal(upstream.status, 2);
-      assert.match(upstream.stderr, /^node in-guard \(in-guard\): upstream GMC has no guardrail step/);
+      assert.match(upstream.stderr, /^node in-guard \(in-guard\): \[gmc\] upstream GMC has no guardrail step/);
       const bad = run(['validate', file, '--gmc-flavor', 'kserve']);
       assert.equal(bad.status, 2);
-      assert.match(bad.stderr, /^unknown GMC flavour 'kserve': choose upstream, enterprise/);
+      assert.match(bad.stderr, /^opea-flow: unknown GMC flavour 'kserve': choose upstream, enterprise/);
     });
   });
 });

@@ -100,7 +100,7 @@ describe('GMC router semantics in the export', () => {
       assert.equal(route.body.streaming, false);
       assert.equal(route.body.max_tokens, 600);
       const warning = problems.warnings.map(formatWarning).join('\n');
-      assert.match(warning, /streams in the flow, but GMC's router cannot hand a streamed answer to the next step/);
+      assert.match(warning, /streams in the flow, but the router cannot hand a streamed answer to the next step/);
       assert.equal(/600 tokens take about 60 s on xeon/.test(warning), slow, warning);
     }
   });
