@@ -12,7 +12,7 @@ const PHRASES: [RegExp, string][] = [
   [/check the API key in the server's config node/g, 'check the API Key of the OPEA Server credential'],
   [/choose an opea-server config node/g, 'set Base URL or connect an OPEA Server credential'],
   [/the opea-server's base URL/g, 'Base URL'],
-  [/untick "verify TLS" for a self-signed server you trust/g, "give Flowise's Node.js the CA (NODE_EXTRA_CA_CERTS) of a self-signed server you trust"],
+  [/, or untick "verify TLS" for a self-signed server you trust/g, " for Flowise's Node.js (NODE_EXTRA_CA_CERTS)"],
   [/the node was stopped or redeployed/g, 'the chatflow run was stopped'],
   [/set the model in the node or msg\.model/g, 'set Model Name'],
   [/msg\.model/g, 'Model Name'],

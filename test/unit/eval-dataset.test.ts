@@ -35,12 +35,15 @@ describe('eval: datasets', () => {
     assert.throws(() => parseDataset('question\n"open', 'csv'), /line 2: a quoted field is not closed/);
     assert.throws(() => parseDataset('question\n"a"b', 'csv'), /line 2: text after a closing quote/);
     assert.throws(() => parseDataset('answer\nx', 'csv'), /no question column/);
+    assert.throws(() => parseDataset('question,ground_truth,notes\nq,a,b\n', 'csv'), /^DatasetError: the CSV header \(line 1\): unknown columns ground_truth, notes \(expected id, question, answer, contexts, reference, reference_contexts\); ground_truth is called reference here$/);
   });
 
   it('refuses non-arrays, empty sets, unknown fields and wrong types', () => {
     assert.throws(() => rowsFromArray({ question: 'q' }), /must be an array/);
     assert.throws(() => rowsFromArray([]), /no rows/);
     assert.throws(() => rowsFromArray([{ question: 'q', ground_truth: 'x' }]), /row 1: unknown field ground_truth \(expected id, question/);
+    // Keys of other tools' datasets (RAGAS) are named with the field they stand for.
+    assert.throws(() => rowsFromArray([{ user_input: 'q', response: 'a', refrence: 'x' }]), /^DatasetError: row 1: unknown fields user_input, response, refrence \(expected id, question, answer, contexts, reference, reference_contexts\); user_input is called question here, response is called answer here$/);
     assert.throws(() => rowsFromArray([{ id: { n: 1 }, question: 'q' }]), /row 1: id must be text or a number/);
     assert.deepEqual(rowsFromArray([{ id: 'q-7', question: 'q' }, { id: 8, question: 'r' }]).map((r) => r.id), ['q-7', 8]);
     assert.throws(() => rowsFromArray([{ question: 'q' }, { question: 'q', contexts: [1] }]), /row 2: contexts must be a list of strings/);

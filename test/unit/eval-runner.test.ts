@@ -54,6 +54,25 @@ describe('eval: runner and report', () => {
     assert.deepEqual(progress, [1, 2, 3]);
   });
 
+  it("counts the calls prepare reports with the judge's", async () => {
+    const judge = agreeingJudge();
+    const result = await runEvaluation(ROWS.slice(0, 2), {
+      metrics: ['faithfulness'],
+      k: 1,
+      assertions: [],
+      judge,
+      strictness: 3,
+      concurrency: 1,
+      prepare: async (row, _i, _signal, calls) => {
+        calls.retriever += 1;
+        calls.chat += 1;
+        return row;
+      },
+    });
+    assert.deepEqual(result.samples.map((s) => [s.chatCalls, s.embedCalls, s.retrieverCalls]), [[3, 0, 1], [3, 0, 1]]);
+    assert.deepEqual([result.chatCalls, result.retrieverCalls], [judge.calls + 2, 2]);
+  });
+
   it('fails naming the row when a judge call fails, and stops taking rows', async () => {
     let calls = 0;
     const failing: JudgeClient = {

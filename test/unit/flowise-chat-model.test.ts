@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { useHost } from '../../flowise/host';
 import { ICommonObject, INodeData } from '../../flowise/interface';
 import { nodeClass as ChatModel, ChatModelLike } from '../../flowise/nodes/OpeaChatModel';
+import { piecesOf } from '../../flowise/stream-bridge';
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 const messages = () => require('@langchain/core/messages');
@@ -91,6 +92,56 @@ function nodeData(inputs: ICommonObject): INodeData {
 const init = async (inputs: ICommonObject) => (await new ChatModel().init(nodeData(inputs), '', {})) as ChatModelLike & ICommonObject;
 const noHost = () => useHost(() => {
   throw new Error('no Flowise here');
+});
+
+describe('piecesOf: a callback as an async generator', () => {
+  async function drain<R>(gen: AsyncGenerator<string, R>): Promise<{ pieces: string[]; result: R }> {
+    const pieces: string[] = [];
+    for (;;) {
+      const next = await gen.next();
+      if (next.done) return { pieces, result: next.value };
+      pieces.push(next.value);
+    }
+  }
+
+  it('delivers a burst of pieces given before the consumer pulls, in order, then the result', async () => {
+    const gen = piecesOf(async (onPiece) => {
+      for (let i = 0; i < 500; i++) onPiece(String(i));
+      await new Promise((r) => setImmediate(r));
+      onPiece('last');
+      return 'done';
+    });
+    const { pieces, result } = await drain(gen);
+    assert.deepEqual(pieces, [...Array.from({ length: 500 }, (_, i) => String(i)), 'last']);
+    assert.equal(result, 'done');
+  });
+
+  it('hands over the pieces before the error, then throws it', async () => {
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const piece of piecesOf(async (onPiece) => {
+          onPiece('a');
+          onPiece('b');
+          throw new Error('broke off');
+        })) seen.push(piece);
+      })(),
+      /broke off/,
+    );
+    assert.deepEqual(seen, ['a', 'b']);
+  });
+
+  it('leaving early aborts the call and waits for it to end', async () => {
+    let ended = false;
+    const gen = piecesOf(async (onPiece, signal) => {
+      onPiece('first');
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      ended = true;
+    });
+    assert.equal((await gen.next()).value, 'first');
+    await gen.return(undefined);
+    assert.equal(ended, true);
+  });
 });
 
 describe('Flowise OPEA Chat Model: streaming and tools', function () {

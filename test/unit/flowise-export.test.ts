@@ -97,7 +97,11 @@ describe('Flowise chatflow export', () => {
   it('names what cannot be exported: the in-process guardrail, an unknown target', () => {
     const guarded = exportChatflow(JSON.stringify(ragFlowData(true)), { targets: ['gmc'], chatflowName: 'OPEA RAG' });
     assert.equal(guarded.bundle, null);
-    assert.ok(guarded.problems.items.some((p) => p.nodeId !== '' && /runs only inside/.test(p.message)), JSON.stringify(guarded.problems.items));
+    const rail = guarded.problems.items.find((p) => /runs only inside/.test(p.message));
+    assert.ok(rail, JSON.stringify(guarded.problems.items));
+    assert.equal(rail.label, 'OPEA Guardrail (opeaGuardrail_0)', 'the chatflow node, by its canvas label and id');
+    assert.match(rail.message, /runs only inside Flowise/);
+    assert.equal(rail.fix, "remove this node from the chatflow to export the rest (Flowise's OPEA nodes have no external URL setting)");
     const bad = exportChatflow(flowData, { targets: ['helm' as never] });
     assert.match(bad.problems.items[0].message, /not an export target/);
   });
@@ -141,10 +145,26 @@ describe('Flowise ending nodes', function () {
       { question: 'Greet me', reference: 'Goodbye' },
     ]);
     const result = (await node.run(nodeData(node, { model, retriever, dataset, metrics: '["exact_match","f1"]' }), '')) as ICommonObject;
-    assert.match(result.text, /Evaluated 2 rows/);
+    assert.match(result.text, /^Evaluated 2 rows\.\nCalls: 2 to the chat model, 2 to the retriever\.\n/);
+    assert.deepEqual(result.calls, { chat: 2, retriever: 2 });
+    assert.deepEqual(result.samples.map((s: ICommonObject) => [s.chatCalls, s.retrieverCalls]), [[1, 1], [1, 1]]);
     assert.equal(result.aggregate.exact_match.mean, 0.5);
     assert.equal(result.samples[0].contexts.length, 2);
-    await assert.rejects(node.run(nodeData(node, { dataset, metrics: '["nope"]' }), ''), /unknown metrics nope/);
+    await assert.rejects(node.run(nodeData(node, { dataset, metrics: '["nope"]' }), ''), /^Error: OPEA Evaluator \(opeaEvaluator_0\): unknown metrics nope/);
+  });
+
+  it('OPEA Evaluator says which row fields the connected nodes replaced, and names unknown row keys', async () => {
+    const model = await new ChatModel().init(nodeData(new ChatModel(), { backend: 'extractive', streaming: false }), '', {});
+    const node = new Evaluator();
+    const rows = [{ question: 'Say hello', answer: 'Hello', contexts: ['Hello is a greeting.'], reference: 'Hello' }, { question: 'Greet me', reference: 'Hi' }];
+    const result = (await node.run(nodeData(node, { model, dataset: JSON.stringify(rows), metrics: '["f1"]' }), '')) as ICommonObject;
+    assert.match(result.text, /The answer of 1 row was replaced by the chat model's answer \(disconnect the chat model to score the dataset's answers\)\./);
+    assert.doesNotMatch(result.text, /contexts of/, 'no retriever connected: the rows keep their contexts');
+    assert.deepEqual(result.calls, { chat: 2, retriever: 0 });
+    const unscored = (await node.run(nodeData(node, { dataset: JSON.stringify(rows), metrics: '["f1"]' }), '')) as ICommonObject;
+    assert.match(unscored.text, /Calls: 0 to the chat model, 0 to the retriever\.\n\n/, 'nothing connected: nothing replaced, nothing called');
+    const ragas = '{"user_input": "Say hello", "ground_truth": "Hello"}';
+    await assert.rejects(node.run(nodeData(node, { dataset: ragas }), ''), /^Error: OPEA Evaluator \(opeaEvaluator_0\): row 1 \(line 1\): unknown fields user_input, ground_truth \(expected id, question, answer, contexts, reference, reference_contexts\); user_input is called question here, ground_truth is called reference here$/);
   });
 
   it('OPEA Benchmark measures an OpenAI-compatible server', async () => {
