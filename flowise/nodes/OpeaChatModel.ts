@@ -131,10 +131,9 @@ export function makeChatModel(config: LlmConfig, endpoint: Endpoint | undefined,
               yield chunk;
               await newToken(runManager, doc.text, chunk);
             }
+            // Always a last chunk: LangChain refuses a stream of none (an empty answer).
             const usage = usageOf(metrics);
-            if (usage || metrics.finishReason) {
-              yield makeGenerationChunk({ content: '', ...(usage ? { usage_metadata: usage } : {}), response_metadata: metrics.finishReason ? { finish_reason: metrics.finishReason } : {} }, metrics.finishReason ? { finish_reason: metrics.finishReason } : undefined);
-            }
+            yield makeGenerationChunk({ content: '', ...(usage ? { usage_metadata: usage } : {}), response_metadata: metrics.finishReason ? { finish_reason: metrics.finishReason } : {} }, metrics.finishReason ? { finish_reason: metrics.finishReason } : undefined);
             return;
           }
           streamed = true;

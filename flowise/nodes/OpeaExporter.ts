@@ -52,7 +52,7 @@ export class OpeaExporter implements INode {
       namespace: str(nodeData.inputs, 'namespace') || undefined,
     });
     if (!result.bundle) {
-      const lines = result.problems.items.map((p) => `- ${p.label}${p.nodeId ? ` (${p.nodeId})` : ''}: ${p.message} — ${p.fix}`);
+      const lines = result.problems.items.map((p) => `- ${p.label}: ${p.message} — ${p.fix}`);
       return { text: `The chatflow '${result.name}' cannot be exported:\n${lines.join('\n')}`, problems: result.problems.items };
     }
     const files = Object.keys(result.bundle).sort();

@@ -266,6 +266,26 @@ describe('Flowise OPEA Chat Model: streaming and tools', function () {
       }
     });
 
+    it('an empty answer still ends the stream (and invoke through a streaming callback) with a message', async () => {
+      const server = await ScriptedServer.start(({ res }) => {
+        openStream(res);
+        sendEvent(res, chunkEvent(''));
+        res.end('data: [DONE]\n\n');
+      });
+      try {
+        const model = await init({ backend: 'vllm', modelName: 'm', baseUrl: server.url });
+        const chunks: any[] = [];
+        for await (const chunk of await model.stream('Say nothing')) chunks.push(chunk);
+        assert.equal(chunks.length, 1);
+        assert.equal(chunks[0].content, '');
+        // A handler that prefers streaming makes invoke() go through _streamResponseChunks.
+        const answer = await model.invoke('Say nothing', { callbacks: [{ lc_prefer_streaming: true, handleLLMNewToken: () => undefined }] } as never);
+        assert.equal(answer.content, '');
+      } finally {
+        await server.close();
+      }
+    });
+
     it('with Streaming off, .stream() yields the whole answer as one chunk', async () => {
       const server = await ScriptedServer.start(({ res }) => json(res, 200, completion({ content: 'All at once' })));
       try {

@@ -130,7 +130,7 @@ describe('Flowise ending nodes', function () {
     assert.ok(result.files['compose/compose.yaml']);
     assert.ok(!result.files['ansible/site.yml']);
     const guarded = (await node.run(nodeData(node, { targets: ['gmc'] }), 'export', { ...options, appDataSource: { getRepository: () => ({ findOneBy: async () => ({ ...saved, flowData: JSON.stringify(ragFlowData(true)) }) }) } })) as ICommonObject;
-    assert.match(guarded.text, /cannot be exported/);
+    assert.match(guarded.text, /cannot be exported:\n- OPEA Guardrail \(opeaGuardrail_0\): the rule-based guardrail runs only inside Flowise/);
     await assert.rejects(node.run(nodeData(node, { chatflowId: 'nope' }), '', options), /no chatflow with id nope/);
   });
 
