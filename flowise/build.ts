@@ -81,10 +81,10 @@ export function buildFlowise(out = OUT): string[] {
   const js = (f: string) => f.endsWith('.js') || f.endsWith('.json');
   for (const part of ['core', 'exporters', 'flowise']) copyTree(path.join(ROOT, 'dist', part), path.join(runtime, 'dist', part), js);
   fs.rmSync(path.join(runtime, 'dist', 'flowise', 'build.js'));
-  // Files the exporters' checks read at run time (dist/exporters/<t>/check.js -> ../../../exporters/...).
-  copyTree(path.join(ROOT, 'exporters', 'gmc', 'crd'), path.join(runtime, 'exporters', 'gmc', 'crd'), () => true);
-  copyTree(path.join(ROOT, 'exporters', 'compose', 'schema'), path.join(runtime, 'exporters', 'compose', 'schema'), () => true);
-  const own = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; license: string; dependencies: Record<string, string> };
+  const own = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; license: string; files: string[]; dependencies: Record<string, string> };
+  // Files the exporters read at run time (dist/exporters/... -> ../../../exporters/...: CRDs, the compose
+  // schema, the gateway script): the folders under exporters/ that the npm package ships.
+  for (const folder of own.files.filter((f) => f.startsWith('exporters/'))) copyTree(path.join(ROOT, folder), path.join(runtime, folder), () => true);
   const manifest = { name: PACKAGE, version: own.version, license: own.license, description: 'Runtime of the OPEA Flowise components (core, exporters, adapters)', main: 'dist/core/index.js', private: true, dependencies: own.dependencies };
   fs.writeFileSync(path.join(runtime, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const f of ['install-local.sh', 'Dockerfile', 'README.md']) {

@@ -8,7 +8,8 @@
 #   sh install-local.sh [--skip-npm] [--uninstall] [FLOWISE_COMPONENTS_DIR]
 #
 # Without a directory it looks where `npm install -g flowise` and the official images put it.
-# POSIX sh: runs in the alpine-based Flowise images too. Restart Flowise afterwards.
+# --skip-npm installs no dependencies: a runtime installed before keeps the ones it has (a quick
+# reinstall after a rebuild). POSIX sh: runs in the alpine-based Flowise images too. Restart Flowise afterwards.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +20,7 @@ for arg in "$@"; do
   case "$arg" in
     --skip-npm) SKIP_NPM=1 ;;
     --uninstall) UNINSTALL=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     -*) echo "install-local.sh: unknown option $arg" >&2; exit 2 ;;
     *) TARGET=$arg ;;
   esac
@@ -43,6 +44,15 @@ fi
 TARGET=$(cd "$TARGET" && pwd)
 RUNTIME="$TARGET/node_modules/node-red-contrib-opea"
 
+if [ "$UNINSTALL" = 0 ]; then
+  [ -d "$HERE/nodes/opea" ] && [ -d "$HERE/node_modules/node-red-contrib-opea" ] || { echo "install-local.sh: run it from dist-flowise/ (npm run build:flowise)" >&2; exit 1; }
+fi
+KEPT=""
+if [ "$SKIP_NPM" = 1 ] && [ "$UNINSTALL" = 0 ] && [ -d "$RUNTIME/node_modules" ]; then
+  KEPT="$TARGET/node_modules/.node-red-contrib-opea-dependencies"
+  rm -rf "$KEPT"
+  mv "$RUNTIME/node_modules" "$KEPT"
+fi
 rm -rf "$TARGET/dist/nodes/opea" "$RUNTIME"
 for cred in "$HERE"/credentials/*.credential.js; do rm -f "$TARGET/dist/credentials/$(basename "$cred")"; done
 if [ "$UNINSTALL" = 1 ]; then
@@ -50,11 +60,11 @@ if [ "$UNINSTALL" = 1 ]; then
   exit 0
 fi
 
-[ -d "$HERE/nodes/opea" ] && [ -d "$HERE/node_modules/node-red-contrib-opea" ] || { echo "install-local.sh: run it from dist-flowise/ (npm run build:flowise)" >&2; exit 1; }
 cp -R "$HERE/nodes/opea" "$TARGET/dist/nodes/opea"
 cp "$HERE"/credentials/*.credential.js "$TARGET/dist/credentials/"
 mkdir -p "$TARGET/node_modules"
 cp -R "$HERE/node_modules/node-red-contrib-opea" "$RUNTIME"
+if [ -n "$KEPT" ]; then mv "$KEPT" "$RUNTIME/node_modules"; fi
 if [ "$SKIP_NPM" = 0 ]; then
   (cd "$RUNTIME" && npm install --omit=dev --no-audit --no-fund --ignore-scripts --no-package-lock)
 fi

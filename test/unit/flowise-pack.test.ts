@@ -124,6 +124,7 @@ describe('Flowise component pack', function () {
       assert.ok(manifest.dependencies.axios);
       assert.ok(!manifest.dependencies['flowise-components'] && !manifest.dependencies['@langchain/core'], 'no Flowise dependency');
       assert.ok(fs.existsSync(path.join(pack, 'node_modules', 'node-red-contrib-opea', 'exporters', 'compose', 'schema', 'compose-spec.json')));
+      assert.ok(fs.existsSync(path.join(pack, 'node_modules', 'node-red-contrib-opea', 'exporters', 'compose', 'gateway', 'gateway.js')), 'the compose export copies the gateway script');
       assert.ok(!filesUnder(path.join(pack, 'node_modules')).some((f) => f.endsWith('build.js')));
     });
 
