@@ -73,9 +73,21 @@ describe('Flowise words', function () {
     await assert.rejects(refused(new Retriever(), { embeddings: emb, topK: 0 }), /^Error: OPEA Retriever \(opeaRetriever_0\): Top K must be at least 1, not 0$/);
     await assert.rejects(refused(new Retriever(), { embeddings: emb, lambdaMult: 2 }), /Lambda \(MMR\) must be at most 1, not 2/);
     await assert.rejects(refused(new Retriever(), {}), /^Error: OPEA Retriever \(opeaRetriever_0\): connect an Embeddings node$/);
+    await assert.rejects(refused(new Retriever(), { embeddings: emb, searchType: 'similarity_distance_threshold' }), /^Error: OPEA Retriever \(opeaRetriever_0\): Search Type 'Similarity, distance threshold' needs Distance Threshold: set it to the largest cosine distance \(0 to 2\) a document may have$/);
+    await assert.rejects(refused(new Retriever(), { embeddings: emb, distanceThreshold: 3 }), /Distance Threshold must be a number from 0 to 2, not 3/);
     await assert.rejects(refused(new RerankRetriever(), { baseRetriever: {}, topN: 1.5 }), /OPEA Rerank Retriever \(opeaRerankRetriever_0\): Top N must be a whole number, not 1\.5/);
     await assert.rejects(refused(new Embeddings(), { backend: 'hashing', dimensions: 4 }), /OPEA Embeddings \(opeaEmbeddings_0\): Dimensions \(hashing only\) must be at least 8, not 4/);
     await assert.rejects(refused(new Embeddings(), { backend: 'tei', baseUrl: '' }), /OPEA Embeddings \(opeaEmbeddings_0\): this backend calls a server: set Base URL or connect an OPEA Server credential/);
+  });
+
+  it("the distance threshold search gets its Distance Threshold (Node-RED's comes with the message)", async () => {
+    const emb = await new Embeddings().init(nodeData(new Embeddings(), { backend: 'tei', baseUrl: server.url }), '', {});
+    const node = new Retriever();
+    const retriever = (await node.init(nodeData(node, { embeddings: emb, baseUrl: server.url, searchType: 'similarity_distance_threshold', distanceThreshold: '0.4' }), '', {})) as { invoke(q: string): Promise<unknown[]> };
+    await retriever.invoke('What is OPEA?');
+    const sent = server.requests.filter((r) => r.path === '/v1/retrieval').pop()?.body as ICommonObject;
+    assert.equal(sent.search_type, 'similarity_distance_threshold');
+    assert.equal(sent.distance_threshold, 0.4);
   });
 
   it('a refused answer tells what to check in Flowise terms', async () => {
