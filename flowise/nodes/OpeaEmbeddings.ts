@@ -1,5 +1,6 @@
 /** OPEA Embeddings: a LangChain Embeddings over our embedding clients, so Flowise's vector stores can use it. */
 import { embedTexts, EmbedderConfig } from '../../core/stages/embedding';
+import { DEFAULT_EMBED_BATCH_SIZE } from '../../core/clients/embedding';
 import { Endpoint } from '../../core/clients/endpoint';
 import { baseUrlParam, credentialParam, endpointFor, inputNamed, limitedNumber, options, str, timeoutParam } from '../common';
 import { hostClass } from '../host';
@@ -44,6 +45,7 @@ export class OpeaEmbeddings implements INode {
     { label: 'Backend', name: 'backend', type: 'options', options: EMBEDDING_BACKENDS, default: 'tei' },
     { label: 'Model Name', name: 'modelName', type: 'string', optional: true, placeholder: 'BAAI/bge-base-en-v1.5' },
     { label: 'Dimensions (hashing only)', name: 'dimensions', type: 'number', optional: true, default: 384, additionalParams: true },
+    { label: 'Batch Size', name: 'batchSize', type: 'number', optional: true, default: DEFAULT_EMBED_BATCH_SIZE, additionalParams: true, description: 'Most texts per request; TEI refuses more than its --max-client-batch-size (32 unless set)' },
     baseUrlParam(),
     timeoutParam(),
   ];
@@ -52,7 +54,8 @@ export class OpeaEmbeddings implements INode {
     const node = nodeName(nodeData);
     return asFlowise(node, async () => {
       const backend = str(nodeData.inputs, 'backend', 'tei');
-      const config: EmbedderConfig = { backend, model: str(nodeData.inputs, 'modelName') || undefined, dimensions: limitedNumber(nodeData, inputNamed(this.inputs, 'dimensions'), 'opea-embedding', 'dimensions') };
+      const limited = (name: string) => limitedNumber(nodeData, inputNamed(this.inputs, name), 'opea-embedding', name);
+      const config: EmbedderConfig = { backend, model: str(nodeData.inputs, 'modelName') || undefined, dimensions: limited('dimensions'), batchSize: limited('batchSize') };
       return makeEmbeddings(config, await endpointFor(nodeData, opts, backend !== 'hashing'), node);
     });
   }

@@ -90,6 +90,20 @@ describe('Flowise words', function () {
     assert.equal(sent.distance_threshold, 0.4);
   });
 
+  it("OPEA Embeddings sends at most Batch Size texts per request (TEI's default limit 32 unless set)", async () => {
+    const node = new Embeddings();
+    const texts = Array.from({ length: 70 }, (_, i) => `text ${i}`);
+    const sizes = async (inputs: ICommonObject) => {
+      const before = server.requests.length;
+      const emb = (await node.init(nodeData(node, { backend: 'tei', baseUrl: server.url, ...inputs }), '', {})) as { embedDocuments(t: string[]): Promise<number[][]> };
+      assert.equal((await emb.embedDocuments(texts)).length, 70);
+      return server.requests.slice(before).map((r) => ((r.body as ICommonObject).inputs as string[]).length);
+    };
+    assert.deepEqual(await sizes({}), [32, 32, 6]);
+    assert.deepEqual(await sizes({ batchSize: '50' }), [50, 20]);
+    await assert.rejects(sizes({ batchSize: 0 }), /OPEA Embeddings \(opeaEmbeddings_0\): Batch Size must be at least 1, not 0/);
+  });
+
   it('a refused answer tells what to check in Flowise terms', async () => {
     server.fault('/v1/chat/completions', { status: 404, times: 1 });
     try {
