@@ -183,6 +183,62 @@ function reportsCompletion(node: { type?: string; _expectedDoneCount?: number } 
   return typeof node._expectedDoneCount === 'number' ? node._expectedDoneCount > 0 : String(node.type).startsWith('opea-');
 }
 
+/** How long after the flows start their last start-up inject fires (its onceDelay, default 0.1 s), with 50 ms to spare. */
+function startupInjectDelayMs(flow: unknown[]): number {
+  const injects = flow.map((n) => n as Record<string, unknown>).filter((n) => n.type === 'inject' && n.once === true && n.d !== true);
+  return Math.max(0, ...injects.map((n) => (Number(n.onceDelay) || 0.1) * 1000 + 50));
+}
+
+export interface StartupWatch {
+  /**
+   * Resolves true once the flows have started, their start-up injects have fired and every message in
+   * flight has completed; false after `limitMs`, or when stopped first.
+   */
+  settled(flow: unknown[], limitMs?: number): Promise<boolean>;
+  /** Removes the message hooks. */
+  stop(): void;
+}
+
+/**
+ * Counts the messages in flight through Node-RED's message hooks, from before the flows start (call it
+ * before RED.start), so that a caller can wait for the work the flows start by themselves: the start-up
+ * ingest of the examples.
+ */
+export function watchStartup(RED: NodeRedModule, name: string): StartupWatch {
+  let inFlight = 0;
+  let started: number | undefined;
+  let stopped = false;
+  RED.events.once('flows:started', () => {
+    started = Date.now();
+  });
+  // Node-RED treats a hook that declares no parameter as callback-style and would wait on it forever.
+  RED.hooks.add(`onReceive.${name}`, (event) => {
+    if (reportsCompletion(event.destination?.node)) inFlight += 1;
+  });
+  RED.hooks.add(`onComplete.${name}`, (event) => {
+    if (reportsCompletion(event.node?.node)) inFlight -= 1;
+  });
+  return {
+    settled: async (flow, limitMs = Infinity) => {
+      const delayMs = startupInjectDelayMs(flow);
+      const until = Date.now() + limitMs;
+      // Quiet means nothing in flight twice in a row, 50 ms apart: a node between hops is never seen as idle.
+      let quiet = 0;
+      while (quiet < 2) {
+        if (stopped || Date.now() > until) return false;
+        await new Promise((r) => setTimeout(r, 50));
+        quiet = started !== undefined && Date.now() - started >= delayMs && inFlight <= 0 ? quiet + 1 : 0;
+      }
+      return true;
+    },
+    stop: () => {
+      stopped = true;
+      RED.hooks.clear(`onReceive.${name}`);
+      RED.hooks.clear(`onComplete.${name}`);
+    },
+  };
+}
+
 /** Types in the flow that no installed module registers (tabs, groups and subflow instances aside). */
 export function missingTypes(RED: NodeRedModule, flow: unknown[]): string[] {
   const types = new Set(flow.map((n) => String((n as { type?: unknown }).type)).filter((t) => !['tab', 'group', 'subflow'].includes(t) && !t.startsWith('subflow:')));
@@ -222,18 +278,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
       },
     },
   });
-  let inFlight = 0;
-  // Node-RED treats a hook that declares no parameter as callback-style and would wait on it forever.
-  RED.hooks.add('onReceive.opea-flow', (event) => {
-    if (reportsCompletion(event.destination?.node)) inFlight += 1;
-  });
-  RED.hooks.add('onComplete.opea-flow', (event) => {
-    if (reportsCompletion(event.node?.node)) inFlight -= 1;
-  });
+  const startup = watchStartup(RED, 'opea-flow');
   const port = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
   const stop = async () => {
-    RED.hooks.clear('onReceive.opea-flow');
-    RED.hooks.clear('onComplete.opea-flow');
+    startup.stop();
     await stopNodeRed(RED, server);
     if (temporary) fs.rmSync(userDir, { recursive: true, force: true });
   };
@@ -248,18 +296,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<EmbeddedRun
     await stop();
     throw new RuntimeStartError(`the flow uses node types that are not installed: ${missing.join(', ')}; install their modules into the user directory or remove those nodes`);
   }
-  const started = Date.now();
-  const injectDelayMs = Math.max(0, ...options.flow.map((n) => n as Record<string, unknown>).filter((n) => n.type === 'inject' && n.once === true && n.d !== true).map((n) => (Number(n.onceDelay) || 0.1) * 1000 + 50));
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     userDir,
     settled: async () => {
-      // Quiet means nothing in flight twice in a row, 50 ms apart: a node between hops is never seen as idle.
-      let quiet = 0;
-      while (quiet < 2) {
-        await new Promise((r) => setTimeout(r, 50));
-        quiet = Date.now() - started >= injectDelayMs && inFlight <= 0 ? quiet + 1 : 0;
-      }
+      await startup.settled(options.flow);
     },
     stop,
   };

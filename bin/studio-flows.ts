@@ -2,7 +2,7 @@
  * The flows the studio writes on its first run: the offline ChatQnA example (its query tab first, so
  * the editor opens on a pipeline that answers at once), then every other example in flows/ that also
  * works without a model server. Examples that need servers are left to the editor's
- * Import > Examples > node-red-contrib-opea, which the build fills from the same folder.
+ * Import > Examples > node-red-contrib-opea, which lists the same folder (examples/, built from flows/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,19 +35,27 @@ function readFlow(file: string): FlowNode[] {
   return nodes as FlowNode[];
 }
 
+/** The model servers a flow calls: each opea-server by name and URL, else the backend of each node that names none. */
+function serversOf(flow: FlowNode[]): string[] {
+  const servers = flow.filter((n) => n.type === 'opea-server').map((n) => `${typeof n.name === 'string' && n.name !== '' ? n.name : 'opea-server'} at ${String(n.baseUrl)}`);
+  const unserved = new Map<string, string[]>();
+  for (const node of flow) {
+    const spec = nodeTypeSpec(node.type);
+    const backend = spec && typeof node.backend === 'string' ? findBackend(spec.kind, node.backend) : undefined;
+    if (!backend || backend.deploy.type === 'embedded' || (typeof node.server === 'string' && node.server !== '')) continue;
+    unserved.set(backend.title, [...(unserved.get(backend.title) ?? []), typeof node.name === 'string' && node.name !== '' ? node.name : node.type]);
+  }
+  return [...servers, ...[...unserved].map(([title, nodes]) => `${title} for ${nodes.join(', ')}`)];
+}
+
 /** Why an example cannot sit on a tab of a fresh studio and deploy offline, or undefined when it can. */
 export function whyNotOffline(flow: FlowNode[], packTypes: ReadonlySet<string>): string | undefined {
   const unknown = [...new Set(flow.map((n) => n.type).filter((t) => !packTypes.has(t) && !CORE_TYPES.has(t) && !t.startsWith('subflow')))];
   if (unknown.length > 0) return `uses node types a fresh studio may not have (${unknown.join(', ')})`;
-  const remote = new Set<string>();
-  for (const node of flow) {
-    const spec = nodeTypeSpec(node.type);
-    if (node.type === 'opea-server') remote.add('opea-server');
-    else if (typeof node.server === 'string' && node.server !== '') remote.add(node.type);
-    else if (spec && typeof node.backend === 'string' && findBackend(spec.kind, node.backend)?.deploy.type !== 'embedded') remote.add(`${node.type} (${node.backend})`);
-  }
-  if (remote.size > 0) return `needs model servers: ${[...remote].sort().join(', ')}`;
-  return undefined;
+  const servers = serversOf(flow);
+  if (servers.length === 0) return undefined;
+  // An exporter reads the flow, not the servers: such an example exports without any.
+  return flow.some((n) => n.type === 'opea-exporter') ? `answers with model servers (${servers.join('; ')}) and exports without any` : `needs model servers: ${servers.join('; ')}`;
 }
 
 /** Tabs holding an LLM node first (the query path), the rest after, each group in file order. */

@@ -8,17 +8,23 @@
  *
  * Environment: PORT, OPEA_STUDIO_HOST, OPEA_STUDIO_USER_DIR (flags win). SIGINT/SIGTERM stop Node-RED
  * and exit 0; a second signal exits at once.
+ *
+ * It listens before Node-RED has started, and answers 503 with Retry-After while it starts: the editor
+ * until the runtime is up, the flows' http in entries until the flows' start-up messages (the examples'
+ * ingest) have completed, so nobody gets an answer from an empty vector store.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { NodeRedModule, PACKAGE_ROOT, RuntimeStartError, listen, loadNodeRed, prepareUserDir, startNodeRed, stopNodeRed } from './embedded-runtime';
+import { NodeRedModule, PACKAGE_ROOT, RuntimeStartError, listen, loadNodeRed, prepareUserDir, startNodeRed, stopNodeRed, watchStartup } from './embedded-runtime';
 import { firstRunFlows } from './studio-flows';
 
 export const FLOWS_FILE = 'flows.json';
 const DEFAULT_PORT = 1880;
 const DEFAULT_HOST = '127.0.0.1';
+/** The longest the flows' entries wait for the start-up messages before they answer anyway. */
+const STARTUP_LIMIT_MS = 60_000;
 
 export interface StudioOptions {
   host: string;
@@ -95,7 +101,8 @@ function packTypes(): Set<string> {
 export function ensureFlowsFile(userDir: string): string[] {
   const file = path.join(userDir, FLOWS_FILE);
   if (fs.existsSync(file)) return [`Flows: ${file}`];
-  const { flows, included, skipped } = firstRunFlows(path.join(PACKAGE_ROOT, 'flows'), packTypes());
+  // examples/ is what Node-RED's Import > Examples lists: the build's copy of flows/, and what the package ships.
+  const { flows, included, skipped } = firstRunFlows(path.join(PACKAGE_ROOT, 'examples'), packTypes());
   // Written beside and renamed, so a crash never leaves half a flows file that later runs would keep.
   const temporary = path.join(userDir, `.${FLOWS_FILE}.${process.pid}.tmp`);
   fs.writeFileSync(temporary, `${JSON.stringify(flows, null, 4)}\n`, { flag: 'w' });
@@ -113,7 +120,22 @@ function loadExpress(): (() => ExpressApp) {
 }
 
 interface ExpressApp extends http.RequestListener {
-  use(route: string, handler: unknown): void;
+  use(route: string, ...handlers: unknown[]): void;
+}
+
+/** Answers 503 with Retry-After: 1 (and why) until opened, then passes every request on. */
+function startupGate(why: string): { handler: (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void; open(): void } {
+  let open = false;
+  return {
+    handler: (_req, res, next) => {
+      if (open) return next();
+      res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`${why}; retry in a second\n`);
+    },
+    open: () => {
+      open = true;
+    },
+  };
 }
 
 export interface Studio {
@@ -154,8 +176,10 @@ export async function startStudio(options: StudioOptions, out: (line: string) =>
     },
     logging: { console: { level: 'info', metrics: false, audit: false } },
   });
-  app.use('/', RED.httpAdmin);
-  app.use('/', RED.httpNode);
+  const editorGate = startupGate('Node-RED is starting');
+  const entryGate = startupGate("the flows' start-up messages (the examples' ingest) are still running");
+  app.use('/', editorGate.handler, RED.httpAdmin);
+  app.use('/', entryGate.handler, RED.httpNode);
   let port: number;
   try {
     port = await listen(server, options.host, options.port);
@@ -165,25 +189,44 @@ export async function startStudio(options: StudioOptions, out: (line: string) =>
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new RuntimeStartError(`cannot listen on ${options.host}: no such local address`);
     throw err;
   }
+  const startup = watchStartup(RED, 'opea-studio');
   const flowFile = path.join(options.userDir, FLOWS_FILE);
-  const missing = await startNodeRed(RED, () => {
+  const flow = () => {
     try {
       const parsed = JSON.parse(fs.readFileSync(flowFile, 'utf8')) as unknown;
       return Array.isArray(parsed) ? parsed : [];
     } catch {
       return [];
     }
-  }).catch((err: Error) => {
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    startup.stop();
+    return (stopping ??= stopNodeRed(RED, server));
+  };
+  let flowsRunning = true;
+  const missing = await startNodeRed(RED, flow).catch((err: Error) => {
     out(`Warning: ${err.message}; the editor is up, see the log above`);
+    flowsRunning = false;
     return [] as string[];
   });
+  editorGate.open();
+  if (flowsRunning && missing.length === 0) {
+    void startup.settled(flow(), STARTUP_LIMIT_MS).then((settled) => {
+      startup.stop();
+      entryGate.open();
+      if (!settled && !stopping) out(`Warning: the flows' start-up messages were still running after ${STARTUP_LIMIT_MS / 1000} s; their http in entries answer from now on`);
+    });
+  } else {
+    startup.stop();
+    entryGate.open();
+  }
   if (missing.length > 0) out(`Warning: the flows wait for node types that are not installed: ${missing.join(', ')}; install them from the editor's Manage palette, or delete those nodes`);
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
   if (!isLoopback(options.host)) out(`Warning: the editor listens on ${options.host} without a login; anyone who can reach this port can run code here`);
   const url = `http://${shownHost}:${port}/`;
   out(`Node-RED editor: ${url}`);
-  let stopping: Promise<void> | undefined;
-  return { url, userDir: options.userDir, stop: () => (stopping ??= stopNodeRed(RED, server)) };
+  return { url, userDir: options.userDir, stop };
 }
 
 async function main(): Promise<void> {

@@ -147,7 +147,7 @@ onEachRuntime('export-all-targets example', (userDir, runtime) => {
 
   it('its inject presses the export: the bundle of all three targets on msg.payload, and the folder written', async () => {
     const flow = await load();
-    const exporter = named(flow, 'opea-exporter', 'export gmc + compose + ansible');
+    const exporter = named(flow, 'opea-exporter', 'ChatQnA to GMC, compose, Ansible');
     assert.deepEqual(exporter.targets, ['gmc', 'compose', 'ansible']);
     assert.equal(exporter.download, true);
     assert.equal(exporter.toFolder, true);
@@ -168,7 +168,7 @@ onEachRuntime('export-all-targets example', (userDir, runtime) => {
 
   it('its button (the admin route) downloads chatqna.zip and writes the same files to the folder', async () => {
     const flow = await load();
-    const exporter = named(flow, 'opea-exporter', 'export gmc + compose + ansible');
+    const exporter = named(flow, 'opea-exporter', 'ChatQnA to GMC, compose, Ansible');
     const res = await (helper as unknown as { request(): any })
       .request()
       .post(`/opea-exporter/${exporter.id}/export`)

@@ -118,9 +118,13 @@ describe('studio (npm start)', function () {
     assert.equal(included[0], 'chatqna-offline.json');
     assert.equal(flows.find((n) => n.type === 'tab')?.label, 'ChatQnA (offline)');
     const chatqna = skipped.find((s) => s.file === 'chatqna.json');
-    assert.match(chatqna?.why ?? '', /needs model servers: .*opea-server/);
+    // The servers by name and URL, not the node types that call them.
+    assert.match(chatqna?.why ?? '', /^needs model servers: TEI embedding at http:\/\/localhost:6006; .*TGI at http:\/\/localhost:9009/);
+    assert.doesNotMatch(chatqna?.why ?? '', /opea-/);
+    // The exporter's example exports without any server.
+    assert.match(skipped.find((s) => s.file === 'export-all-targets.json')?.why ?? '', /^answers with model servers \(TEI embedding at .*\) and exports without any$/);
     assert.equal(whyNotOffline(OFFLINE, PACK_TYPES), undefined);
     assert.match(whyNotOffline([{ id: 'a', type: 'contrib-sentiment' }], PACK_TYPES) ?? '', /node types a fresh studio may not have \(contrib-sentiment\)/);
-    assert.match(whyNotOffline([{ id: 'a', type: 'opea-llm', backend: 'vllm' }], PACK_TYPES) ?? '', /opea-llm \(vllm\)/);
+    assert.equal(whyNotOffline([{ id: 'a', type: 'opea-llm', name: 'chat', backend: 'vllm' }], PACK_TYPES), 'needs model servers: vLLM for chat');
   });
 });
