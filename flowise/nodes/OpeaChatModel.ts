@@ -23,7 +23,7 @@ const backendLabel = (backend: string) => LLM_BACKENDS.find((b) => b.name === ba
 
 interface CallOptions {
   signal?: AbortSignal;
-  tools?: OpenAiTool[];
+  tools?: unknown[];
   tool_choice?: unknown;
 }
 
@@ -68,11 +68,11 @@ export function makeChatModel(config: LlmConfig, endpoint: Endpoint | undefined,
   const { base, fromHost } = hostClass('@langchain/core/language_models/chat_models', 'BaseChatModel', PlainChatModel);
   const noTools = () =>
     new Error(`Backend '${backendLabel(config.backend)}' cannot call tools (${config.backend === 'opea' ? "the OPEA LLM service does not pass tools on to the model" : 'it runs no model'}): choose Backend TGI, vLLM, OpenAI-compatible or Ollama with a model that calls tools, or use this node where no tools are connected`);
-  /** The tools of this call, from bindTools (LangChain passes them in the call options). */
+  /** The tools of this call: bound by bindTools (LangChain passes them in the call options), or given to the call itself. */
   const toolsOf = (options?: CallOptions): OpenAiTool[] | undefined => {
-    if (!options?.tools || options.tools.length === 0) return undefined;
+    if (!Array.isArray(options?.tools) || options.tools.length === 0) return undefined;
     if (!TOOL_BACKENDS.includes(config.backend) || !endpoint) throw noTools();
-    return options.tools;
+    return options.tools.map(toOpenAiTool);
   };
   const toolTurn = (messages: unknown[], tools: OpenAiTool[], options: CallOptions) =>
     runToolTurn(endpoint as Endpoint, toolRequestBody(config, toOpenAiMessages(messages), tools, options.tool_choice), options.signal);
