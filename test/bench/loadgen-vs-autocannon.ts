@@ -12,6 +12,11 @@
  * completed requests ÷ its own run time (autocannon's 2xx ÷ its duration, ours the measured run's
  * requests/s), and the ratio is of the medians.
  *
+ * Our runner keeps a record per request and stops at LIMITS.requests (100,000), so a run must end by
+ * its duration well before that: a short calibration run measures our rate first, and the runs last
+ * LOADGEN_SECONDS or, on a machine fast enough to reach the cap, as long as stays within CAP_SHARE of
+ * it at that rate (both tools run for the same time).
+ *
  * Environment: LOADGEN_SECONDS (default 3), LOADGEN_CONNECTIONS (default 16), LOADGEN_ROUNDS
  * (default 5). Exits 1 when ours reaches less than 0.9× autocannon's median req/s.
  */
@@ -26,6 +31,10 @@ const SECONDS = Number(process.env.LOADGEN_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.LOADGEN_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.LOADGEN_ROUNDS ?? 5);
 const WARMUP_SECONDS = 1;
+/** Short enough that no loopback client reaches the request cap in it (that would take 400,000 req/s). */
+const CALIBRATION_SECONDS = 0.25;
+/** The share of the request cap a run may expect to use: rounds vary about 2× on a shared machine. */
+const CAP_SHARE = 0.4;
 const MIN_RATIO = 0.9;
 const PROMPT = 'hi';
 const ANSWER = JSON.stringify({ text: 'ok' });
@@ -66,7 +75,7 @@ async function ours(url: string, seconds: number): Promise<number> {
     percentiles: [50],
     slo: null,
   });
-  if (result.stoppedBy !== 'duration') throw new Error(`our run stopped by ${result.stoppedBy}, not its duration: lower LOADGEN_SECONDS`);
+  if (result.stoppedBy !== 'duration') throw new Error(`our ${seconds} s run stopped by ${result.stoppedBy}, not its duration, at ${result.metrics.throughput.requestsPerS.toFixed(0)} req/s, over ${(CAP_SHARE ** -1).toFixed(1)}× the calibrated rate`);
   if (result.metrics.failed > 0) throw new Error(`our run had ${result.metrics.failed} failures: ${JSON.stringify(result.metrics.errors.byKind)}`);
   return result.metrics.throughput.requestsPerS;
 }
@@ -86,11 +95,11 @@ async function theirs(url: string, seconds: number): Promise<number> {
   return result['2xx'] / result.duration;
 }
 
-/** In a client process: a warm-up run, then the measured one, whose req/s goes to the parent. */
-async function measure(tool: Tool, url: string): Promise<void> {
+/** In a client process: a warm-up run, then the measured one of `seconds`, whose req/s goes to the parent. */
+async function measure(tool: Tool, url: string, seconds: number): Promise<void> {
   const run = tool === 'ours' ? ours : theirs;
-  await run(url, WARMUP_SECONDS);
-  const rate = await run(url, SECONDS);
+  await run(url, Math.min(WARMUP_SECONDS, seconds));
+  const rate = await run(url, seconds);
   process.send?.(rate, () => process.exit(0));
 }
 
@@ -101,31 +110,40 @@ function started(child: ChildProcess): Promise<string> {
   });
 }
 
-async function runInChild(tool: Tool, url: string): Promise<number> {
-  const child = fork(__filename, ['--measure', tool, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function runInChild(tool: Tool, url: string, seconds: number): Promise<number> {
+  const child = fork(__filename, ['--measure', tool, url, String(seconds)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const rate = Number(await started(child));
   // The next run starts when this process is gone, not while it winds down.
   await once(child, 'exit');
   return rate;
 }
 
+/** LOADGEN_SECONDS, or less when at `rate` a run that long would use more than CAP_SHARE of the request cap. */
+export function runSeconds(rate: number, seconds = SECONDS): number {
+  return Math.min(seconds, (CAP_SHARE * LIMITS.requests) / rate);
+}
+
 async function compare(): Promise<number> {
   const server = fork(__filename, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const url = await started(server);
-    // One run of each, not counted, warms the server: the first measured run would otherwise meet it cold.
-    for (const tool of ['autocannon', 'ours'] as const) await runInChild(tool, url);
+    // Runs of each, not counted, warm the server (the first measured run would otherwise meet it cold),
+    // and ours measures the rate the run length is sized from.
+    await runInChild('autocannon', url, CALIBRATION_SECONDS);
+    const calibrated = await runInChild('ours', url, CALIBRATION_SECONDS);
+    const seconds = runSeconds(calibrated);
+    if (seconds < SECONDS) process.stdout.write(`${calibrated.toFixed(0)} req/s in calibration: runs of ${seconds.toFixed(2)} s instead of ${SECONDS} s keep ours within ${CAP_SHARE * 100}% of its ${LIMITS.requests}-request cap\n`);
     const rates: Record<Tool, number[]> = { ours: [], autocannon: [] };
     for (let round = 0; round < ROUNDS; round++) {
       const order: Tool[] = round % 2 === 0 ? ['ours', 'autocannon'] : ['autocannon', 'ours'];
-      for (const tool of order) rates[tool].push(await runInChild(tool, url));
+      for (const tool of order) rates[tool].push(await runInChild(tool, url, seconds));
       const [a, b] = [rates.ours[round], rates.autocannon[round]];
       process.stdout.write(`round ${round + 1} (${order.join(' then ')}): ours ${a.toFixed(0)} req/s, autocannon ${b.toFixed(0)} req/s, ratio ${(a / b).toFixed(3)}\n`);
     }
     const [a, b] = [median(rates.ours), median(rates.autocannon)];
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
     process.stdout.write(
-      `${SECONDS} s per run, ${CONNECTIONS} connections, ${ROUNDS} rounds: median ours ${a.toFixed(0)} req/s (${range(rates.ours)}), ` +
+      `${seconds.toFixed(2)} s per run, ${CONNECTIONS} connections, ${ROUNDS} rounds: median ours ${a.toFixed(0)} req/s (${range(rates.ours)}), ` +
         `autocannon ${b.toFixed(0)} req/s (${range(rates.autocannon)}), ratio ${(a / b).toFixed(3)} (need ≥ ${MIN_RATIO})\n`,
     );
     return a / b >= MIN_RATIO ? 0 : 1;
@@ -139,7 +157,9 @@ const fail = (err: Error) => {
   process.exit(1);
 };
 
-const measuring = process.argv.indexOf('--measure');
-if (process.argv.includes('--serve')) serve();
-else if (measuring !== -1) measure(process.argv[measuring + 1] as Tool, process.argv[measuring + 2]).catch(fail);
-else compare().then((code) => (process.exitCode = code), fail);
+if (require.main === module) {
+  const measuring = process.argv.indexOf('--measure');
+  if (process.argv.includes('--serve')) serve();
+  else if (measuring !== -1) measure(process.argv[measuring + 1] as Tool, process.argv[measuring + 2], Number(process.argv[measuring + 3])).catch(fail);
+  else compare().then((code) => (process.exitCode = code), fail);
+}
