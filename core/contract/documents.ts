@@ -53,6 +53,8 @@ export interface LLMParamsDoc {
 export interface GeneratedDoc {
   text: string;
   prompt: string;
+  /** The model's reasoning, where the server returns it apart from the answer. */
+  reasoning?: string;
 }
 
 /** Input that does not fit the stage: what is wrong and how to fix it. */
@@ -191,6 +193,9 @@ function messages(value: unknown, field: string): ChatMessage[] | null {
   return out;
 }
 
+/** Fields of an OpenAI chat request that mean what they mean in an LLMParamsDoc. */
+const CHAT_REQUEST_SETTINGS = ['model', 'max_tokens', 'temperature', 'top_p', 'top_k', 'repetition_penalty', 'stream'] as const;
+
 /**
  * What the LLM stage is asked: an LLMParamsDoc, a SearchedDoc (documents not reranked), an OpenAI
  * chat request (its last user message is the question, earlier messages the history) or a string.
@@ -220,7 +225,10 @@ export function asLlmInput(payload: unknown): LLMParamsDoc {
     if (chat && chat.length > 0 && chat[chat.length - 1].role === 'user') {
       const last = chat[chat.length - 1];
       const documents = Array.isArray(payload.documents) && payload.documents.every((d) => typeof d === 'string') ? (payload.documents as string[]) : [];
-      return { query: last.content, documents, history: chat.slice(0, -1) };
+      // Every earlier message, a system message included, goes on as history.
+      const doc: LLMParamsDoc = { query: last.content, documents, history: chat.slice(0, -1) };
+      for (const key of CHAT_REQUEST_SETTINGS) if (payload[key] !== undefined) Object.assign(doc, { [key]: payload[key] });
+      return doc;
     }
   }
   throw new ContractError(

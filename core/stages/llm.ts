@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { asLlmInput, ContractError, GeneratedDoc, LLMParamsDoc, renderPrompt } from '../contract/documents';
 import { Endpoint } from '../clients/endpoint';
 import { ChunkHandler, Generation, GenerationParams, generateRemote, RemoteLlmBackend } from '../clients/llm';
+import { settingValue } from './overrides';
 import { extractiveAnswer } from '../embedded/extractive';
 
 export interface LlmConfig extends GenerationParams {
@@ -17,31 +18,30 @@ export interface LlmMetrics {
   tokensFrom: Generation['tokensFrom'];
   tokensPerSecond?: number;
   finishReason?: string;
+  /** Settings that did not reach the model (wire names): the backend has no field for them or drops them. */
+  ignored: string[];
 }
 
-function pick(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-}
-
-/** Node settings, overridden by what the request carries (as OPEA's LLM service reads LLMParamsDoc) and by msg.model. */
+/**
+ * Node settings, overridden by what the request carries (as OPEA's LLM service reads LLMParamsDoc) and by
+ * msg.model; every value held to the node's limits (core/node-types.ts).
+ */
 export function generationParams(config: LlmConfig, doc: LLMParamsDoc, modelOverride?: unknown): GenerationParams {
   if (modelOverride !== undefined && (typeof modelOverride !== 'string' || modelOverride.trim() === '')) {
     throw new ContractError('msg.model is not a model id', 'set msg.model to a string such as meta-llama/Meta-Llama-3-8B-Instruct, or remove it');
   }
-  const params: GenerationParams = {
+  const setting = <T extends number | boolean | string>(key: string, field: keyof LLMParamsDoc, fromNode: T): T => settingValue('opea-llm', key, field, doc[field], fromNode);
+  const template = typeof doc.chat_template === 'string' && doc.chat_template.trim() === '' ? undefined : doc.chat_template;
+  return {
     model: (modelOverride as string | undefined) ?? doc.model ?? config.model,
-    maxTokens: pick(doc.max_tokens, config.maxTokens),
-    temperature: pick(doc.temperature, config.temperature),
-    topP: pick(doc.top_p, config.topP),
-    topK: pick(doc.top_k, config.topK),
-    repetitionPenalty: pick(doc.repetition_penalty, config.repetitionPenalty),
-    stream: typeof doc.stream === 'boolean' ? doc.stream : config.stream,
-    template: typeof doc.chat_template === 'string' && doc.chat_template.trim() !== '' ? doc.chat_template : config.template,
+    maxTokens: setting('maxTokens', 'max_tokens', config.maxTokens),
+    temperature: setting('temperature', 'temperature', config.temperature),
+    topP: setting('topP', 'top_p', config.topP),
+    topK: setting('topK', 'top_k', config.topK),
+    repetitionPenalty: setting('repetitionPenalty', 'repetition_penalty', config.repetitionPenalty),
+    stream: setting('streaming', 'stream', config.stream),
+    template: settingValue('opea-llm', 'template', 'chat_template', template, config.template),
   };
-  if (!Number.isInteger(params.maxTokens) || params.maxTokens < 1) throw new ContractError(`max_tokens must be a whole number of at least 1, not ${params.maxTokens}`, 'fix msg.payload.max_tokens or the node setting');
-  if (params.temperature < 0 || params.temperature > 2) throw new ContractError(`temperature must be from 0 to 2, not ${params.temperature}`, 'fix msg.payload.temperature or the node setting');
-  if (params.topP < 0 || params.topP > 1) throw new ContractError(`top_p must be from 0 to 1, not ${params.topP}`, 'fix msg.payload.top_p or the node setting');
-  return params;
 }
 
 export async function runLlm(
@@ -60,7 +60,7 @@ export async function runLlm(
     const text = answer.text || 'The retrieved documents do not answer this question.';
     if (params.stream) onChunk(text);
     const totalMs = performance.now() - started;
-    generation = { text, prompt: renderPrompt(params.template, input.query, input.documents), completionTokens: text.split(/\s+/).filter(Boolean).length, tokensFrom: 'chunks', totalMs, ttftMs: params.stream ? totalMs : undefined };
+    generation = { text, prompt: renderPrompt(params.template, input.query, input.documents), completionTokens: text.split(/\s+/).filter(Boolean).length, tokensFrom: 'chunks', totalMs, ttftMs: params.stream ? totalMs : undefined, ignored: [] };
   } else {
     if (!endpoint) throw new ContractError(`the ${config.backend} LLM backend needs a server`, 'choose an opea-server config node');
     if (!params.model && config.backend !== 'opea' && config.backend !== 'tgi') {
@@ -77,6 +77,9 @@ export async function runLlm(
     tokensFrom: generation.tokensFrom,
     tokensPerSecond: decodeMs > 0 && generation.completionTokens > 0 ? (generation.completionTokens / decodeMs) * 1000 : undefined,
     finishReason: generation.finishReason,
+    ignored: generation.ignored,
   };
-  return { doc: { text: generation.text, prompt: generation.prompt }, metrics, documents: input.documents };
+  const doc: GeneratedDoc = { text: generation.text, prompt: generation.prompt };
+  if (generation.reasoning !== undefined) doc.reasoning = generation.reasoning;
+  return { doc, metrics, documents: input.documents };
 }

@@ -4,6 +4,7 @@ import { Endpoint } from '../clients/endpoint';
 import { retrieveRemote } from '../clients/retrieval';
 import { IndexDirectory } from '../embedded/index-directory';
 import { SearchHit } from '../embedded/vector-store';
+import { settingValue } from './overrides';
 
 export interface RetrieverConfig {
   backend: string;
@@ -15,27 +16,30 @@ export interface RetrieverConfig {
   indexName: string;
 }
 
-const SEARCH_TYPES = ['similarity', 'similarity_distance_threshold', 'similarity_score_threshold', 'mmr'];
-
-/** The request: node settings, overridden by the fields the EmbedDoc itself carries (as OPEA's retriever reads them). */
+/**
+ * The request: node settings, overridden by the fields the EmbedDoc itself carries (as OPEA's retriever
+ * reads them); every value held to the node's limits (core/node-types.ts).
+ */
 export function retrievalRequest(config: RetrieverConfig, payload: unknown): EmbedDoc {
   const doc = asEmbedDoc(payload);
+  const setting = <T extends number | string>(key: string, field: keyof EmbedDoc, fromNode: T): T => settingValue('opea-retriever', key, field, doc[field], fromNode);
   const request: EmbedDoc = {
     text: doc.text,
     embedding: doc.embedding,
-    search_type: doc.search_type ?? config.searchType,
-    k: doc.k ?? config.k,
-    fetch_k: doc.fetch_k ?? config.fetchK,
-    lambda_mult: doc.lambda_mult ?? config.lambdaMult,
-    score_threshold: doc.score_threshold ?? config.scoreThreshold,
-    index_name: doc.index_name ?? config.indexName,
+    search_type: setting('searchType', 'search_type', config.searchType),
+    k: setting('searchK', 'k', config.k),
+    fetch_k: setting('fetchK', 'fetch_k', config.fetchK),
+    lambda_mult: setting('lambdaMult', 'lambda_mult', config.lambdaMult),
+    score_threshold: setting('scoreThreshold', 'score_threshold', config.scoreThreshold),
+    index_name: setting('indexName', 'index_name', config.indexName),
   };
-  if (doc.distance_threshold !== undefined) request.distance_threshold = doc.distance_threshold;
-  if (!SEARCH_TYPES.includes(request.search_type as string)) {
-    throw new ContractError(`search_type '${String(request.search_type)}' is not one the retriever knows`, `use one of ${SEARCH_TYPES.join(', ')}`);
+  if (doc.distance_threshold !== undefined && doc.distance_threshold !== null) {
+    if (typeof doc.distance_threshold !== 'number' || !Number.isFinite(doc.distance_threshold)) {
+      throw new ContractError(`msg.payload.distance_threshold must be a number (a cosine distance), not ${JSON.stringify(doc.distance_threshold)}`, 'fix msg.payload.distance_threshold or leave it out');
+    }
+    request.distance_threshold = doc.distance_threshold;
   }
-  if (!Number.isInteger(request.k) || (request.k as number) < 1) throw new ContractError(`k must be a whole number of at least 1, not ${String(request.k)}`, 'fix msg.payload.k or the node setting');
-  if (request.search_type === 'similarity_distance_threshold' && typeof request.distance_threshold !== 'number') {
+  if (request.search_type === 'similarity_distance_threshold' && request.distance_threshold === undefined) {
     throw new ContractError('similarity_distance_threshold needs distance_threshold', 'send msg.payload.distance_threshold (cosine distance, 0..2)');
   }
   return request;

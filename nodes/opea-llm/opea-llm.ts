@@ -1,5 +1,5 @@
 /**
- * opea-llm: LLMParamsDoc (or a question) in; output 1 the whole GeneratedDoc {text, prompt} with
+ * opea-llm: LLMParamsDoc (or a question) in; output 1 the whole GeneratedDoc {text, prompt, reasoning?} with
  * msg.metrics.llm and msg.contexts (the documents the answer was generated from); output 2, when streaming, one message per chunk with msg.parts, closed by an empty
  * part that carries parts.count (so a join node in automatic mode rebuilds the text).
  */
@@ -38,7 +38,8 @@ module.exports = function register(RED: Red): void {
       msg.payload = doc;
       msg.contexts = documents;
       const ttft = metrics.ttftMs === undefined ? '' : `, TTFT ${Math.round(metrics.ttftMs)} ms`;
-      return { status: `${metrics.completionTokens} tokens${ttft}${settings.backend === 'extractive' ? ' (extractive)' : ''}`, metrics: { ...metrics } };
+      const ignored = metrics.ignored.length > 0 ? `, ${metrics.ignored.join(', ')} not applied` : '';
+      return { status: `${metrics.completionTokens} tokens${ttft}${settings.backend === 'extractive' ? ' (extractive)' : ''}${ignored}`, metrics: { ...metrics } };
     });
   }
   RED.nodes.registerType('opea-llm', OpeaLlm);
