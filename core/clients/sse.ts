@@ -5,6 +5,14 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 
+/** A line or an event longer than the parser's cap: the stream is not read on. */
+export class SseLimitError extends Error {
+  constructor(readonly what: 'line' | 'event', readonly limit: number) {
+    super(`a stream ${what} is longer than ${limit} characters`);
+    this.name = 'SseLimitError';
+  }
+}
+
 export class SseParser {
   private readonly decoder = new StringDecoder('utf8');
   private buffer = '';
@@ -12,15 +20,23 @@ export class SseParser {
   private sawField = false;
   /** The last line ended with a CR at the end of a chunk: an LF that opens the next chunk completes that CRLF. */
   private endedOnCr = false;
+  /** Characters of data in the event being read. */
+  private eventLength = 0;
 
-  /** Feeds bytes; returns the data of every event completed by them. */
+  /** `maxChars`: the longest line, and the most data of one event, in characters. */
+  constructor(private readonly maxChars = Infinity) {}
+
+  /** Feeds bytes; returns the data of every event completed by them. Throws SseLimitError past the cap. */
   push(chunk: Buffer | string): string[] {
+    // What is left of the buffer holds no line break: only the new text needs searching.
+    const searchFrom = this.buffer.length;
     this.buffer += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     const events: string[] = [];
     let start = this.skipLfAfterCr();
     for (;;) {
-      const lf = this.buffer.indexOf('\n', start);
-      const cr = this.buffer.indexOf('\r', start);
+      const from = Math.max(start, searchFrom);
+      const lf = this.buffer.indexOf('\n', from);
+      const cr = this.buffer.indexOf('\r', from);
       let end: number;
       let next: number;
       if (cr !== -1 && (lf === -1 || cr < lf)) {
@@ -34,10 +50,12 @@ export class SseParser {
       } else {
         break;
       }
+      if (end - start > this.maxChars) throw new SseLimitError('line', this.maxChars);
       this.line(this.buffer.slice(start, end), events);
       start = next;
     }
     this.buffer = this.buffer.slice(start);
+    if (this.buffer.length > this.maxChars) throw new SseLimitError('line', this.maxChars);
     return events;
   }
 
@@ -58,6 +76,7 @@ export class SseParser {
     if (line === '') {
       if (this.sawField && this.data.length > 0) events.push(this.data.join('\n'));
       this.data = [];
+      this.eventLength = 0;
       this.sawField = false;
       return;
     }
@@ -67,6 +86,9 @@ export class SseParser {
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
     this.sawField = true;
-    if (field === 'data') this.data.push(value);
+    if (field !== 'data') return;
+    this.eventLength += value.length + 1;
+    if (this.eventLength > this.maxChars) throw new SseLimitError('event', this.maxChars);
+    this.data.push(value);
   }
 }

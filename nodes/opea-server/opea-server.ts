@@ -3,6 +3,7 @@ import { createEndpoint, Endpoint, ENDPOINT_DEFAULTS, EndpointConfig, validateEn
 import { NodeConfig, Red, RedNode } from '../shared/red';
 
 const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const MIB = 1024 * 1024;
 
 function numberOr(value: unknown, fallback: number): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
@@ -47,6 +48,8 @@ module.exports = function register(RED: Red): void {
         backoffMs: numberOr(config.backoff, ENDPOINT_DEFAULTS.backoffMs),
         headers: parseHeaders(config.headers),
         verifyTls: config.verifyTls !== false && config.verifyTls !== 'false',
+        streamTimeoutMs: numberOr(config.streamTimeout, ENDPOINT_DEFAULTS.streamTimeoutMs / 1000) * 1000,
+        maxResponseBytes: numberOr(config.maxResponse, ENDPOINT_DEFAULTS.maxResponseBytes / MIB) * MIB,
       };
       problem = validateEndpoint(endpointConfig);
       if (!problem) cached = createEndpoint(endpointConfig);
