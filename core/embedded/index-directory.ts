@@ -41,7 +41,7 @@ export class IndexDirectory {
     const cached = this.open.get(indexName);
     if (cached) return cached;
     const file = this.file(indexName);
-    if (!fs.existsSync(`${file}.json`)) return undefined;
+    if (!VectorStore.exists(file)) return undefined;
     const store = VectorStore.load(file);
     this.open.set(indexName, store);
     return store;
@@ -65,7 +65,7 @@ export class IndexDirectory {
   /** Every open or saved index, under the name it was written with, sorted. */
   names(): string[] {
     const files = fs.existsSync(this.folder) ? fs.readdirSync(this.folder) : [];
-    const onDisk = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).filter(isIndexFile).map(indexNameOf);
+    const onDisk = files.map((f) => /^(.*)\.(vstore|json)$/.exec(f)?.[1]).filter((f): f is string => f !== undefined && isIndexFile(f)).map(indexNameOf);
     return [...new Set([...this.open.keys(), ...onDisk])].sort();
   }
 }

@@ -1,8 +1,17 @@
 /**
- * The embedded vector store: exact cosine search over unit vectors in one Float32Array, persisted as
- * a binary file plus a JSON index, written atomically. For offline pipelines and tests; a deployed
- * pipeline uses Redis.
+ * The embedded vector store: exact cosine search over unit vectors in one Float32Array. For offline
+ * pipelines and tests; a deployed pipeline uses Redis.
+ *
+ * On disk an index is one append-only journal, `<file>.vstore`: a header record, then one record per
+ * save holding the documents put and the ids deleted since the previous save. A record is framed by
+ * its length and a checksum and made durable (fsync) before save() returns, so a kill at any instant
+ * leaves every saved state loadable: a torn last record is ignored on load and cut at the next save.
+ * A save costs what changed, not the size of the index. When the records that later ones replaced
+ * outnumber the live documents, the journal is compacted: rewritten whole to a temporary file, made
+ * durable, renamed over the old one and the folder synced. Indexes of the earlier format (`.bin` plus
+ * `.json`) are read, and replaced by a journal at their next save.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -21,10 +30,30 @@ export interface SearchHit extends StoredDoc {
 const GROWTH = 1.25;
 const MIN_CAPACITY = 64;
 
+/** The journal a store was loaded from or last saved to, and what it holds beyond the store's state. */
+interface Journal {
+  file: string;
+  /** Bytes of complete records; anything after them is a torn record to cut. */
+  length: number;
+  /** Document entries (puts and deletes) in the journal. */
+  entries: number;
+}
+
+const JOURNAL = '.vstore';
+const FORMAT = 2;
+/** Documents per record when the journal is written whole, so no record needs the whole index in memory. */
+const DOCS_PER_RECORD = 1000;
+/** Entries that later ones replaced, tolerated beyond the live documents before compacting. */
+const MIN_GARBAGE = 1024;
+const FRAME = 8;
+
 export class VectorStore {
   private vectors: Float32Array;
   private docs: StoredDoc[] = [];
   private readonly positions = new Map<string, number>();
+  private journal?: Journal;
+  /** Ids put or deleted since the journal was last written. */
+  private readonly dirty = new Set<string>();
 
   constructor(readonly dimensions: number, capacity = MIN_CAPACITY) {
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65536) {
@@ -57,6 +86,7 @@ export class VectorStore {
         this.docs[at] = doc;
       }
       this.vectors.set(unit[i], at * this.dimensions);
+      if (this.journal) this.dirty.add(item.id);
     });
   }
 
@@ -74,6 +104,7 @@ export class VectorStore {
       }
       this.docs.pop();
       this.positions.delete(id);
+      if (this.journal) this.dirty.add(id);
       removed += 1;
     }
     return removed;
@@ -122,26 +153,147 @@ export class VectorStore {
     return at === undefined ? undefined : this.vectors.subarray(at * this.dimensions, (at + 1) * this.dimensions);
   }
 
-  /** Writes `<file>.bin` (vectors) and `<file>.json` (documents); each replaces the old one whole. */
+  /**
+   * Makes the store's state durable in `<file>.vstore`: appends what changed since the last save to
+   * the journal this store came from, or writes the journal whole (a new file, another file, or
+   * compaction). When it returns, the state survives a crash.
+   */
   save(file: string): void {
-    const used = this.vectors.subarray(0, this.docs.length * this.dimensions);
-    writeAtomic(`${file}.bin`, Buffer.from(used.buffer, used.byteOffset, used.byteLength));
-    writeAtomic(`${file}.json`, JSON.stringify({ format: 1, dimensions: this.dimensions, docs: this.docs }));
+    const journal = this.journal;
+    if (journal && journal.file === file && fs.existsSync(file + JOURNAL)) {
+      if (this.dirty.size === 0) return;
+      const entries = journal.entries + this.dirty.size;
+      if (entries - this.docs.length <= Math.max(this.docs.length, MIN_GARBAGE)) {
+        this.append(journal);
+        return;
+      }
+    }
+    this.rewrite(file);
+  }
+
+  /** Whether an index was ever saved at `file` (in either format). */
+  static exists(file: string): boolean {
+    return fs.existsSync(file + JOURNAL) || fs.existsSync(`${file}.json`);
   }
 
   static load(file: string): VectorStore {
+    if (!fs.existsSync(file + JOURNAL)) return VectorStore.loadLegacy(file);
+    const fd = fs.openSync(file + JOURNAL, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const first = readRecord(fd, 0, size, file);
+      if (first === 'torn') throw new Error(`vector store ${file}${JOURNAL}: the header is incomplete — the file was damaged; restore it from a backup or ingest the documents again`);
+      const header = first.json as { format?: unknown; dimensions?: unknown };
+      if (header.format !== FORMAT) throw new Error(`vector store ${file}${JOURNAL}: unknown format ${String(header.format)} — it was written by another release of node-red-contrib-opea`);
+      const store = new VectorStore(header.dimensions as number);
+      let offset = first.end;
+      let entries = 0;
+      for (;;) {
+        const record = readRecord(fd, offset, size, file);
+        if (record === 'torn') break;
+        entries += store.replay(record.json as Batch, record.vectors, `${file}${JOURNAL} at byte ${offset}`);
+        offset = record.end;
+      }
+      store.journal = { file, length: offset, entries };
+      return store;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** An index of the earlier format: vectors in `<file>.bin`, documents in `<file>.json`. */
+  private static loadLegacy(file: string): VectorStore {
     const index = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { format: number; dimensions: number; docs: StoredDoc[] };
     if (index.format !== 1) throw new Error(`vector store ${file}: unknown format ${index.format}`);
-    const bytes = fs.readFileSync(`${file}.bin`);
-    const expected = index.docs.length * index.dimensions * 4;
-    if (bytes.byteLength !== expected) {
-      throw new Error(`vector store ${file}: ${bytes.byteLength} bytes of vectors for ${index.docs.length} documents of ${index.dimensions} dimensions (expected ${expected})`);
-    }
     const store = new VectorStore(index.dimensions, index.docs.length);
-    new Uint8Array(store.vectors.buffer).set(bytes);
-    store.docs = index.docs;
-    index.docs.forEach((doc, i) => store.positions.set(doc.id, i));
+    store.replay({ put: index.docs }, fs.readFileSync(`${file}.bin`), file);
     return store;
+  }
+
+  /** Applies one saved record; returns its number of entries. */
+  private replay(batch: Batch, vectors: Buffer, where: string): number {
+    const put = Array.isArray(batch.put) ? batch.put : [];
+    const del = Array.isArray(batch.del) ? batch.del : [];
+    const width = this.dimensions * 4;
+    if (vectors.byteLength !== put.length * width) {
+      throw new Error(`vector store ${where}: ${vectors.byteLength} bytes of vectors for ${put.length} documents of ${this.dimensions} dimensions — the file was damaged; restore it from a backup or ingest the documents again`);
+    }
+    this.delete(del);
+    put.forEach((doc, i) => {
+      let at = this.positions.get(doc.id);
+      if (at === undefined) {
+        at = this.docs.length;
+        this.ensureCapacity(at + 1);
+        this.docs.push(doc);
+        this.positions.set(doc.id, at);
+      } else {
+        this.docs[at] = doc;
+      }
+      new Uint8Array(this.vectors.buffer, this.vectors.byteOffset + at * width, width).set(vectors.subarray(i * width, (i + 1) * width));
+    });
+    return put.length + del.length;
+  }
+
+  /** One record of the documents at these ids as they are now: present ones put, absent ones deleted. */
+  private record(ids: Iterable<string>): Buffer {
+    const put: StoredDoc[] = [];
+    const del: string[] = [];
+    const positions: number[] = [];
+    for (const id of ids) {
+      const at = this.positions.get(id);
+      if (at === undefined) {
+        del.push(id);
+      } else {
+        put.push(this.docs[at]);
+        positions.push(at);
+      }
+    }
+    const width = this.dimensions * 4;
+    const vectors = Buffer.allocUnsafe(positions.length * width);
+    const bytes = new Uint8Array(this.vectors.buffer, this.vectors.byteOffset);
+    positions.forEach((at, i) => vectors.set(bytes.subarray(at * width, (at + 1) * width), i * width));
+    return frame({ put, del }, vectors);
+  }
+
+  private append(journal: Journal): void {
+    const record = this.record(this.dirty);
+    const fd = fs.openSync(journal.file + JOURNAL, 'r+');
+    try {
+      // A torn record left by a crash is cut first, so the new one follows the last complete record.
+      fs.ftruncateSync(fd, journal.length);
+      writeAll(fd, record, journal.length);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    journal.length += record.byteLength;
+    journal.entries += this.dirty.size;
+    this.dirty.clear();
+  }
+
+  private rewrite(file: string): void {
+    const target = file + JOURNAL;
+    const temp = `${target}.tmp`;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const fd = fs.openSync(temp, 'w');
+    let length = 0;
+    try {
+      const put = (record: Buffer) => {
+        writeAll(fd, record, length);
+        length += record.byteLength;
+      };
+      put(frame({ format: FORMAT, dimensions: this.dimensions }, Buffer.alloc(0)));
+      for (let i = 0; i < this.docs.length; i += DOCS_PER_RECORD) put(this.record(this.docs.slice(i, i + DOCS_PER_RECORD).map((d) => d.id)));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, target);
+    syncFolder(path.dirname(target));
+    this.journal = { file, length, entries: this.docs.length };
+    this.dirty.clear();
+    // The earlier format's files, now replaced: the journal takes precedence when both exist.
+    for (const legacy of [`${file}.json`, `${file}.bin`]) fs.rmSync(legacy, { force: true });
   }
 
   private ensureCapacity(count: number): void {
@@ -186,9 +338,69 @@ function siftDown(score: Float64Array, pos: Int32Array, size: number, value: num
   pos[c] = position;
 }
 
-function writeAtomic(file: string, data: string | Buffer): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, data);
-  fs.renameSync(temp, file);
+interface Batch {
+  put?: StoredDoc[];
+  del?: string[];
+}
+
+/** A record: payload length and checksum, then the JSON's length, the JSON and the vector bytes. */
+function frame(json: unknown, vectors: Buffer): Buffer {
+  const text = Buffer.from(JSON.stringify(json));
+  const record = Buffer.allocUnsafe(FRAME + 4 + text.byteLength + vectors.byteLength);
+  record.writeUInt32LE(4 + text.byteLength + vectors.byteLength, 0);
+  record.writeUInt32LE(text.byteLength, FRAME);
+  text.copy(record, FRAME + 4);
+  vectors.copy(record, FRAME + 4 + text.byteLength);
+  record.writeUInt32LE(checksum(record.subarray(FRAME)), 4);
+  return record;
+}
+
+function checksum(payload: Buffer): number {
+  return crypto.createHash('sha1').update(payload).digest().readUInt32LE(0);
+}
+
+/**
+ * The record at `offset`, or 'torn' when the file ends inside it or its last record fails its
+ * checksum (what a crash during an append leaves). A bad record followed by others is damage, not a
+ * crash: that throws.
+ */
+function readRecord(fd: number, offset: number, size: number, file: string): { json: unknown; vectors: Buffer; end: number } | 'torn' {
+  if (size - offset < FRAME) return 'torn';
+  const head = Buffer.alloc(FRAME);
+  fs.readSync(fd, head, 0, FRAME, offset);
+  const length = head.readUInt32LE(0);
+  const end = offset + FRAME + length;
+  if (length < 4 || end > size) return 'torn';
+  const payload = Buffer.allocUnsafe(length);
+  fs.readSync(fd, payload, 0, length, offset + FRAME);
+  const damaged = () => new Error(`vector store ${file}${JOURNAL}: the record at byte ${offset} is damaged and more follow — restore the file from a backup or ingest the documents again`);
+  if (checksum(payload) !== head.readUInt32LE(4)) {
+    if (end === size) return 'torn';
+    throw damaged();
+  }
+  const textLength = payload.readUInt32LE(0);
+  if (4 + textLength > length) throw damaged();
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8', 4, 4 + textLength));
+  } catch {
+    throw damaged();
+  }
+  return { json, vectors: payload.subarray(4 + textLength), end };
+}
+
+function writeAll(fd: number, data: Buffer, position: number): void {
+  let written = 0;
+  while (written < data.byteLength) written += fs.writeSync(fd, data, written, data.byteLength - written, position + written);
+}
+
+/** Makes a rename in `folder` durable. Windows cannot open a folder for syncing; its renames are durable on return. */
+function syncFolder(folder: string): void {
+  if (process.platform === 'win32') return;
+  const fd = fs.openSync(folder, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -49,7 +49,7 @@ onEachRuntime('RAG nodes', (userDir) => {
     assert.equal(report.status, 200);
     assert.equal(report.chunks, 3);
     assert.equal(report.index, 'docs');
-    assert.ok(fs.existsSync(path.join(userDir(), 'opea-vectorstore', 'offline-test', 'docs.json')));
+    assert.ok(fs.existsSync(path.join(userDir(), 'opea-vectorstore', 'offline-test', 'docs.vstore')));
 
     const answered = nextMessage(helper.getNode('answer'));
     helper.getNode('emb').receive({ payload: 'What is the capital of France?' });
@@ -179,7 +179,7 @@ onEachRuntime('RAG nodes', (userDir) => {
     { name: 'HTTP 500', setup: (s) => s.fault('/v1/chat/completions', { status: 500 }), expect: /HTTP 500.*check its logs/ },
     { name: 'malformed JSON', setup: (s) => s.fault('/v1/chat/completions', { malformedJson: true }), expect: /not (a )?JSON/ },
     { name: 'a truncated stream', setup: (s) => s.fault('/v1/chat/completions', { truncateStream: true }), expect: /ended before its end marker|broke off|middle of an event/ },
-    { name: 'a timeout', setup: (s) => s.fault('/v1/chat/completions', { delayMs: 3000 }), expect: /no answer within 2000 ms|stalled/ },
+    { name: 'a timeout', setup: (s) => s.fault('/v1/chat/completions', { delayMs: 3000 }), expect: /no complete answer within 2000 ms \(the timeout\)|stalled/ },
     { name: 'a hang-up', setup: (s) => s.fault('/v1/chat/completions', { hangUp: true }), expect: /request failed|broke off|socket hang up|ECONNRESET/ },
     { name: 'HTTP 401', setup: () => undefined, expect: /HTTP 401.*API key/ },
   ];

@@ -114,7 +114,7 @@ describe('IndexDirectory', () => {
     const dir = new IndexDirectory(folder);
     dir.forWriting('docs', 2).upsert([{ id: '1', text: 'x', embedding: [1, 0] }]);
     dir.save('docs');
-    for (const stray of ['notes about.json', 'a:b.json', 'a%3ab.json', '.hidden.json', 'docs.json.tmp']) fs.writeFileSync(path.join(folder, stray), '{}');
+    for (const stray of ['notes about.json', 'a:b.json', 'a%3ab.json', '.hidden.json', 'docs.json.tmp', 'a:b.vstore', '.hidden.vstore', 'docs.vstore.tmp', 'other.vstore.tmp']) fs.writeFileSync(path.join(folder, stray), '{}');
     assert.deepEqual(new IndexDirectory(folder).names(), ['docs']);
   });
 

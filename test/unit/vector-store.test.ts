@@ -58,7 +58,7 @@ describe('embedded vector store', () => {
     assert.equal(store.search(data[100], 1)[0].id, 'd100');
   });
 
-  it('survives a save and load byte for byte, and refuses a truncated vector file', () => {
+  it('survives a save and load byte for byte, in one journal file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-vs-'));
     try {
       const store = fill();
@@ -67,8 +67,18 @@ describe('embedded vector store', () => {
       const loaded = VectorStore.load(file);
       assert.equal(loaded.size, 500);
       assert.deepEqual(loaded.search(data[9], 5), store.search(data[9], 5));
-      assert.deepEqual(fs.readdirSync(dir).sort(), ['store.bin', 'store.json']);
-      fs.truncateSync(`${file}.bin`, 100);
+      assert.deepEqual(fs.readdirSync(dir), ['store.vstore']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an index of the earlier format whose vector file was truncated', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-vs-'));
+    try {
+      const file = path.join(dir, 'store');
+      fs.writeFileSync(`${file}.json`, JSON.stringify({ format: 1, dimensions: dim, docs: data.map((_, i) => ({ id: `d${i}`, text: '', metadata: {} })) }));
+      fs.writeFileSync(`${file}.bin`, Buffer.alloc(100));
       assert.throws(() => VectorStore.load(file), /100 bytes of vectors for 500 documents of 16 dimensions/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
