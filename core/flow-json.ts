@@ -111,16 +111,29 @@ class WireResolver {
 
   outputs(node: RawNode): string[][] {
     const wires = Array.isArray(node.wires) ? node.wires : [];
-    return wires.map((port) => this.resolve(Array.isArray(port) ? port : [], node.id, new Set()));
+    return wires.map((port) => this.resolve(Array.isArray(port) ? port : [], node.id));
   }
 
   private fault(origin: string, message: string, fix: string): void {
     this.faults.set(origin, [...(this.faults.get(origin) ?? []), { message, fix }]);
   }
 
-  private resolve(targets: unknown[], origin: string, visiting: Set<string>): string[] {
-    const result: string[] = [];
-    for (const target of targets) {
+  /**
+   * The receiving nodes the targets lead to, in wiring order (depth first through junctions and
+   * links). Iterative, with a stack of the target lists being walked, so a chain of any length
+   * resolves; each junction or link is passed once per port, so loops end.
+   */
+  private resolve(targets: unknown[], origin: string): string[] {
+    const result = new Set<string>();
+    const visited = new Set<string>();
+    const stack: Iterator<unknown>[] = [targets[Symbol.iterator]()];
+    while (stack.length > 0) {
+      const step = stack[stack.length - 1].next();
+      if (step.done) {
+        stack.pop();
+        continue;
+      }
+      const target = step.value;
       if (typeof target !== 'string') continue;
       const node = this.byId.get(target);
       if (!node) {
@@ -129,15 +142,14 @@ class WireResolver {
       }
       if (node.d === true || IGNORED_TYPES.has(node.type)) continue;
       if (!TRANSPARENT_TYPES.has(node.type)) {
-        if (!result.includes(node.id)) result.push(node.id);
+        result.add(node.id);
         continue;
       }
-      if (visiting.has(node.id)) continue;
-      visiting.add(node.id);
-      const next = this.passThrough(node, origin);
-      for (const id of this.resolve(next, origin, visiting)) if (!result.includes(id)) result.push(id);
+      if (visited.has(node.id)) continue;
+      visited.add(node.id);
+      stack.push(this.passThrough(node, origin)[Symbol.iterator]());
     }
-    return result;
+    return [...result];
   }
 
   private passThrough(node: RawNode, origin: string): unknown[] {
