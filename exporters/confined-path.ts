@@ -1,13 +1,22 @@
 /**
  * A folder named by a user, confined to a root folder (the Node-RED user directory): a relative
- * path of plain segments, never absolute, never `..`, never hidden or inside node_modules, and not
- * leading out of the root through a symbolic link anywhere along the way.
+ * path of plain segments, never absolute, never `..`, never hidden or inside node_modules, never
+ * one of Node-RED's own files or folders in the user directory, whether it exists yet or not, and
+ * not leading out of the root through a symbolic link anywhere along the way.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 
 /** One folder name: letters, digits, space, `.`, `_`, `-`; not starting with `.` or a space. */
 const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9 ._-]{0,127}$/;
+
+/**
+ * Folders of the user directory that Node-RED (or this pack) keeps its own things in: modules, the
+ * library, nodes it loads, projects, context stores, the embedded vector store.
+ */
+const OWN_FOLDERS = new Set(['node_modules', 'lib', 'nodes', 'projects', 'context', 'opea-vectorstore']);
+/** Node-RED's own files there are all of these kinds: flows and credentials files, settings.js, package.json, backups. */
+const OWN_FILE = /\.(json|js|cjs|mjs|backup)$/i;
 
 export class ConfinedPathError extends Error {
   constructor(message: string, readonly fix: string) {
@@ -16,8 +25,12 @@ export class ConfinedPathError extends Error {
   }
 }
 
-/** Why `relative` cannot name a folder under the root (without touching the disk), or null. */
-export function relativeFolderProblem(relative: string): { message: string; fix: string } | null {
+/**
+ * Why `relative` cannot name a folder under the root (without touching the disk), or null.
+ * `reserved`: more paths relative to the root, '/'-separated, that the folder may neither be nor lie
+ * in (the flows file and credentials file a Node-RED runtime is configured with).
+ */
+export function relativeFolderProblem(relative: string, reserved: readonly string[] = []): { message: string; fix: string } | null {
   const fix = 'give a folder relative to the Node-RED user directory, such as opea-export/chatqna';
   if (typeof relative !== 'string' || relative.trim() === '') return { message: 'no folder is given', fix };
   if (relative.includes('\0')) return { message: 'the folder contains a NUL character', fix };
@@ -33,7 +46,20 @@ export function relativeFolderProblem(relative: string): { message: string; fix:
     if (segment === 'node_modules') return { message: `the folder '${relative}' is inside node_modules, where Node-RED loads code from`, fix };
     if (!SEGMENT.test(segment)) return { message: `the folder name '${segment}' has characters other than letters, digits, space, '.', '_', '-'`, fix };
   }
+  const top = segments[0];
+  const own = reserved.find((r) => isWithin(segments, r.split('/').filter((s) => s !== '')));
+  if (OWN_FOLDERS.has(top.toLowerCase()) || OWN_FILE.test(top) || own !== undefined) {
+    return {
+      message: `the folder '${relative}' would be${segments.length > 1 || own !== undefined ? ' inside' : ''} Node-RED's own ${own ?? top} in the user directory (Node-RED keeps its flows, credentials, settings, package.json, lib, nodes and node_modules there)`,
+      fix: `choose a folder of its own; ${fix}`,
+    };
+  }
   return null;
+}
+
+/** Whether the path `segments` is `prefix` or lies in it, comparing names as case-insensitive file systems do. */
+function isWithin(segments: string[], prefix: string[]): boolean {
+  return prefix.length > 0 && prefix.length <= segments.length && prefix.every((p, i) => p.toLowerCase() === segments[i].toLowerCase());
 }
 
 function within(root: string, candidate: string): boolean {
@@ -43,10 +69,10 @@ function within(root: string, candidate: string): boolean {
 /**
  * The absolute folder `relative` names under `root`, after checking that neither the folder (when
  * it exists) nor its deepest existing ancestor resolves outside the root through a symbolic link.
- * Throws ConfinedPathError with what is wrong and how to fix it.
+ * `reserved` as for relativeFolderProblem. Throws ConfinedPathError with what is wrong and how to fix it.
  */
-export function confinedFolder(root: string, relative: string): string {
-  const problem = relativeFolderProblem(relative);
+export function confinedFolder(root: string, relative: string, reserved: readonly string[] = []): string {
+  const problem = relativeFolderProblem(relative, reserved);
   if (problem) throw new ConfinedPathError(problem.message, problem.fix);
   let realRoot: string;
   try {

@@ -3,6 +3,7 @@
  * can act on), and export the pipeline of its tab from flow JSON to one Bundle with the same
  * importer and exporters the command line uses. The editor's button and input messages both end here.
  */
+import path from 'node:path';
 import { isHttpUrl } from '../../core/flow-json';
 import { PLATFORMS, Platform } from '../../core/model';
 import { isDnsLabel } from '../../core/names';
@@ -221,4 +222,17 @@ export function exportFromFlow(flow: readonly unknown[], exporterId: string): Ex
   const bundle = exportPipeline(loaded.pipeline, settings.targets, { name, namespace: settings.namespace, platform: settings.platform, gmcFlavor: settings.gmcFlavor }, problems);
   if (!bundle || !problems.empty) return { bundle: null, name, settings, problems: problems.items };
   return { bundle, name, settings, problems: [], warnings: problems.warnings };
+}
+
+/**
+ * The flows file and credentials file of this runtime, relative to the user directory ('/'-separated),
+ * as Node-RED's file storage names them: `flowFile` (default flows.json) and `<its base>_cred<its extension>`.
+ */
+export function nodeRedFiles(settings: { userDir?: string; flowFile?: unknown }): string[] {
+  const userDir = settings.userDir ?? '';
+  const flowFile = typeof settings.flowFile === 'string' && settings.flowFile !== '' ? settings.flowFile : 'flows.json';
+  const full = path.resolve(userDir, flowFile);
+  const ext = path.extname(full);
+  const files = [full, path.join(userDir, `${path.basename(full, ext)}_cred${ext}`)];
+  return files.map((f) => path.relative(userDir, f)).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r)).map((r) => r.split(path.sep).join('/'));
 }

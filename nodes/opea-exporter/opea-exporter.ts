@@ -27,7 +27,7 @@ import { zipBundle } from '../../exporters/zip';
 import { DeployError, DeployResult, deployGmConnector } from '../../core/k8s/deploy';
 import { Msg, NodeConfig, Red, RedNode } from '../shared/red';
 import { labelOf, shortStatus } from '../shared/service-node';
-import { ApplySettings, EXPORTER_TYPE, exportFromFlow, readExporterSettings } from './export-job';
+import { ApplySettings, EXPORTER_TYPE, exportFromFlow, nodeRedFiles, readExporterSettings } from './export-job';
 
 /** The slice of Express that the route uses (Express 4 in Node-RED 4, 5 in Node-RED 5). */
 interface Request {
@@ -67,7 +67,7 @@ function writeFolder(RED: ExporterRed, exporter: NodeConfig, folder: string, bun
   }
   let dir: string;
   try {
-    dir = confinedFolder(userDir, folder);
+    dir = confinedFolder(userDir, folder, nodeRedFiles(RED.settings));
   } catch (err) {
     if (err instanceof ConfinedPathError) throw new ExportProblems([{ nodeId: exporter.id, label: labelOf(exporter), message: err.message, fix: err.fix }]);
     throw err;

@@ -158,6 +158,10 @@ onEachRuntime('opea-exporter node', (userDir) => {
       ['../x', /climbs out with '\.\.'/],
       ['/abs', /absolute path/],
       ['escape/x', /leads out of the user directory through a symbolic link/],
+      // On a fresh install the flows file does not exist yet: a folder of its name would break every later Deploy.
+      ['flows.json', /would be Node-RED's own flows\.json in the user directory/],
+      ['settings.js/gmc', /inside Node-RED's own settings\.js/],
+      ['lib', /own lib/],
     ] as const) {
       it(`refuses the folder '${folder}' with a problem naming the node, writing nothing`, async () => {
         fs.symlinkSync(outside, path.join(userDir(), 'escape'), 'dir');
@@ -176,6 +180,19 @@ onEachRuntime('opea-exporter node', (userDir) => {
         assert.deepEqual(fs.readdirSync(userDir()).filter((n) => !n.startsWith('.')), ['escape']);
       });
     }
+
+    it('refuses a folder named like the flows file the runtime is configured with (flowFile)', async () => {
+      helper.settings({ userDir: userDir(), flowFile: 'my-flows' });
+      try {
+        await helper.load(nodes, [{ id: QUERY_TAB, type: 'tab' }]);
+        const res = await post('exp', chatqna({ download: false, toFolder: true, folder: 'my-flows' }));
+        assert.equal(res.status, 400);
+        assert.match(res.json().problems[0].message, /would be inside Node-RED's own my-flows in the user directory/);
+        assert.deepEqual(fs.readdirSync(userDir()).filter((n) => !n.startsWith('.')), []);
+      } finally {
+        helper.settings({ userDir: userDir() });
+      }
+    });
 
     it('answers 400 with every problem, by node id and label, for a flow that cannot be exported', async () => {
       const flow = chatqna({}, (f) => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfinedPathError, confinedFolder, relativeFolderProblem } from '../../exporters/confined-path';
+import { nodeRedFiles } from '../../nodes/opea-exporter/export-job';
 
 describe('folders confined to the user directory (exporters/confined-path)', () => {
   let root = '';
@@ -21,6 +22,21 @@ describe('folders confined to the user directory (exporters/confined-path)', () 
     assert.equal(confinedFolder(root, 'exports/chat qna/v1.2/'), path.join(root, 'exports', 'chat qna', 'v1.2'));
     fs.mkdirSync(path.join(root, 'there'));
     assert.equal(confinedFolder(root, 'there'), path.join(root, 'there'));
+  });
+
+  it('accepts names like Node-RED\'s own files below the top of the user directory', () => {
+    for (const ok of ['opea-export/flows.json', 'exports/lib', 'my-nodes', 'flows']) assert.equal(relativeFolderProblem(ok), null, ok);
+  });
+
+  it('refuses the flows and credentials files a runtime is configured with, and what lies in them', () => {
+    const reserved = ['my-flows', 'pipelines/main.json'];
+    assert.match(relativeFolderProblem('my-flows', reserved)?.message ?? 'accepted', /would be inside Node-RED's own my-flows/);
+    assert.match(relativeFolderProblem('MY-FLOWS/x', reserved)?.message ?? 'accepted', /own my-flows/);
+    assert.match(relativeFolderProblem('pipelines/main.json', reserved)?.message ?? 'accepted', /own pipelines\/main\.json/);
+    assert.equal(relativeFolderProblem('pipelines/other', reserved), null);
+    assert.equal(relativeFolderProblem('my-flows-export', reserved), null);
+    assert.throws(() => confinedFolder(root, 'my-flows', reserved), (err: unknown) => err instanceof ConfinedPathError && /own my-flows/.test(err.message));
+    assert.deepEqual(fs.readdirSync(root), []);
   });
 
   it('follows a symbolic link that stays inside the root', () => {
@@ -47,6 +63,18 @@ describe('folders confined to the user directory (exporters/confined-path)', () 
     ['node_modules/evil', /inside node_modules/],
     ['a\0b', /NUL/],
     ['semi;colon', /characters other than/],
+    ['flows.json', /would be Node-RED's own flows\.json in the user directory/],
+    ['Flows.JSON', /own Flows\.JSON/],
+    ['flows_cred.json', /own flows_cred\.json/],
+    ['flows_myhost.json/x', /would be inside Node-RED's own flows_myhost\.json/],
+    ['settings.js', /own settings\.js/],
+    ['package.json', /own package\.json/],
+    ['lib', /own lib/],
+    ['lib/flows', /inside Node-RED's own lib/],
+    ['nodes/x', /own nodes/],
+    ['Projects/p', /own Projects/],
+    ['context', /own context/],
+    ['opea-vectorstore/store', /own opea-vectorstore/],
   ];
   for (const [relative, why] of refused) {
     it(`refuses ${JSON.stringify(relative)} without touching the disk`, () => {
@@ -72,5 +100,14 @@ describe('folders confined to the user directory (exporters/confined-path)', () 
     assert.throws(() => confinedFolder(root, 'dangling/x'), /broken symbolic link/);
     fs.writeFileSync(path.join(root, 'file'), 'x');
     assert.throws(() => confinedFolder(root, 'file/x'), /is not a folder/);
+  });
+});
+
+describe('nodeRedFiles: the flows and credentials files of a runtime, relative to its user directory', () => {
+  it('names them as Node-RED\'s file storage does', () => {
+    assert.deepEqual(nodeRedFiles({ userDir: '/home/u/.node-red' }), ['flows.json', 'flows_cred.json']);
+    assert.deepEqual(nodeRedFiles({ userDir: '/home/u/.node-red', flowFile: 'my-flows' }), ['my-flows', 'my-flows_cred']);
+    assert.deepEqual(nodeRedFiles({ userDir: '/home/u/.node-red', flowFile: 'pipelines/main.json' }), ['pipelines/main.json', 'main_cred.json']);
+    assert.deepEqual(nodeRedFiles({ userDir: '/home/u/.node-red', flowFile: '/srv/flows/f.json' }), ['f_cred.json'], 'a flows file elsewhere cannot be an export folder');
   });
 });
