@@ -17,7 +17,7 @@
  *   (l.386-405); each call has 30 s, body included (l.70).
  */
 import { DECODE_SECONDS_PER_TOKEN, findBackend, ROUTER, service } from '../core/catalog';
-import { DEFAULT_CHAT_TEMPLATE } from '../core/contract/documents';
+import { DEFAULT_CHAT_TEMPLATE, serviceTemplate } from '../core/contract/documents';
 import { Component, Kind, ParamValue, Platform } from '../core/model';
 import { Plan, Stage } from '../core/plan';
 import { ProblemList } from '../core/problems';
@@ -145,21 +145,18 @@ function settingsOf(hop: Hop): { field: string; value: ParamValue; deployed: Par
     return { field: c.field, value, deployed: c.deployed as ParamValue | undefined };
   });
   if (component.kind === 'llm') {
-    const template = chatTemplateOf(component);
-    if (template !== undefined) list.push({ field: 'chat_template', value: template, deployed: undefined });
+    list.push({ field: 'chat_template', value: chatTemplateOf(component), deployed: undefined });
   }
   return list;
 }
 
 /**
- * The template the flow's LLM node fills in. The `opea` backend lets the service build its own prompt
- * unless the node has a template; the others fill the node's template or the built-in one, which the
- * deployed 1.1 service fills the same way when sent as chat_template (LangChain's {context}/{question}).
+ * The template the flow's LLM node fills in, in the service's syntax: Node-RED sends it with every
+ * request (core/clients/llm.ts), so the deployed service builds the very prompt the flow reports.
  */
-function chatTemplateOf(component: Component): string | undefined {
+function chatTemplateOf(component: Component): string {
   const template = typeof component.params.template === 'string' && component.params.template.trim() !== '' ? component.params.template : DEFAULT_CHAT_TEMPLATE;
-  if (component.backend === 'opea' && template === DEFAULT_CHAT_TEMPLATE) return undefined;
-  return template;
+  return serviceTemplate(template);
 }
 
 function json(value: unknown): string {

@@ -19,7 +19,7 @@
  * Each answer is read by its shape, so one client serves both releases.
  */
 import { performance } from 'node:perf_hooks';
-import { ChatMessage, LLMParamsDoc, renderPrompt } from '../contract/documents';
+import { ChatMessage, LLMParamsDoc, renderPrompt, serviceTemplate } from '../contract/documents';
 import { Endpoint, ServiceError } from './endpoint';
 import { isObject, parseEventJson, unexpected } from './wire';
 
@@ -113,18 +113,6 @@ function tgiParameters(p: GenerationParams): Json {
   // TGI refuses top_p outside (0, 1) (validation.rs); leaving it out is no nucleus cut.
   if (p.topP < 1) parameters.top_p = p.topP;
   return parameters;
-}
-
-/**
- * The template in the OPEA service's syntax, a LangChain f-string PromptTemplate (v1.1 llm.py:81,
- * v1.5 service.py:188): braces other than {context} and {question} doubled so they stay literal, and
- * {question} appended when missing (renderPrompt does the same), since the service uses a template only
- * when its variables are {context, question} or {question} (llm.py:138-145, service.py:133-140).
- * The service then fills in the very prompt renderPrompt gives.
- */
-function serviceTemplate(template: string): string {
-  const escaped = template.replace(/\{(?:context|question)\}|[{}]/g, (m) => (m.length > 1 ? m : m + m));
-  return template.includes('{question}') ? escaped : `${escaped}\n{question}`;
 }
 
 interface Request {

@@ -254,3 +254,15 @@ export function renderPrompt(template: string, query: string, documents: string[
   const prompt = template.replace(/\{(context|question)\}/g, (_, name: string) => values[name]);
   return template.includes('{question}') ? prompt : `${prompt}\n${query}`;
 }
+
+/**
+ * The template in the OPEA service's syntax, a LangChain f-string PromptTemplate (v1.1 llm.py:81,
+ * v1.5 service.py:188): braces other than {context} and {question} doubled so they stay literal, and
+ * {question} appended when missing (renderPrompt does the same), since the service uses a template only
+ * when its variables are {context, question} or {question} (llm.py:138-145, service.py:133-140).
+ * The service then fills in the very prompt renderPrompt gives.
+ */
+export function serviceTemplate(template: string): string {
+  const escaped = template.replace(/\{(?:context|question)\}|[{}]/g, (m) => (m.length > 1 ? m : m + m));
+  return template.includes('{question}') ? escaped : `${escaped}\n{question}`;
+}

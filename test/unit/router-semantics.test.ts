@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import yaml from 'js-yaml';
+import { DEFAULT_CHAT_TEMPLATE } from '../../core/contract/documents';
 import { otherwiseCondition, RAIL_PASSED } from '../../core/gmc-conditions';
 import { toNodeRedFlow } from '../../core/importers';
 import { loadPipeline } from '../../core/pipeline';
@@ -75,8 +76,8 @@ describe('GMC router semantics in the export', () => {
     assert.equal(intel.text, EXAMPLE_QUESTION);
     // The LLMs come after the rail: their settings travel in `parameters`.
     assert.deepEqual({ ...intel.parameters, chat_template: undefined }, { max_tokens: 200, temperature: 0.3, top_p: 0.95, top_k: 10, repetition_penalty: 1.03, streaming: true, chat_template: undefined });
-    assert.match(intel.parameters.chat_template, /\{context\}[\s\S]*\{question\}/, 'the tgi backend fills its own template, so the deployment gets it');
-    assert.deepEqual(other.parameters, { max_tokens: 100, temperature: 0.01, top_p: 0.95, top_k: 10, repetition_penalty: 1.03, streaming: false });
+    assert.match(intel.parameters.chat_template, /\{context\}[\s\S]*\{question\}/, 'every backend fills the flow\'s template (Node-RED sends it to the OPEA service too), so the deployment gets it');
+    assert.deepEqual(other.parameters, { max_tokens: 100, temperature: 0.01, top_p: 0.95, top_k: 10, repetition_penalty: 1.03, streaming: false, chat_template: DEFAULT_CHAT_TEMPLATE });
     const lines = problems.warnings.map(formatWarning);
     assert.equal(lines.length, 3, lines.join('\n'));
     assert.match(lines.find((l) => l.includes('node a ')) ?? '', /max_tokens 1024 unless max_tokens comes in the request's "parameters" \(the flow: 200\).*temperature 0\.01 .*its own prompt unless chat_template/);
