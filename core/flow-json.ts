@@ -249,12 +249,27 @@ function toComponent(node: RawNode, spec: NodeTypeSpec, byId: Map<string, RawNod
   if (typeof node.externalUrl === 'string' && node.externalUrl.trim() !== '') {
     const text = node.externalUrl.trim();
     if (!isHttpUrl(text)) fail('its externalUrl is not an http(s) URL', 'set externalUrl to e.g. http://llm.example.svc:9000/v1/chat/completions');
-    else if (new URL(text).username || new URL(text).password) fail('its externalUrl carries credentials, which an export would write out', 'remove them from the URL; keys belong in the server config node\'s credentials');
+    else if (urlCredential(text)) fail(`its externalUrl carries ${urlCredential(text)}, which an export would write out`, URL_CREDENTIAL_FIX);
     else params.externalUrl = text;
   }
 
   // A node with problems stays in the graph, so its neighbours are not reported as unwired too.
   return { id: node.id, name, label, tab: String(node.z ?? ''), kind, backend: backend?.backend ?? backendName, model, params, serverUrl };
+}
+
+/** Query parameter names that carry a secret: key, api_key, token, access_token, secret, password, sig, X-Amz-Signature, ... */
+const CREDENTIAL_PARAM = /^(key|sig|pwd|pass|auth|authorization|.*(apikey|accesskey|secretkey|privatekey|subscriptionkey|token|secret|password|passwd|signature|credential|credentials))$/;
+
+export const URL_CREDENTIAL_FIX = "remove it from the URL; keys belong in the opea-server config node's credentials (sent as a header), never in a URL that an export writes into its files";
+
+/** What credential an http(s) URL carries — user:password, or a query parameter named for a secret — or null. */
+export function urlCredential(text: string): string | null {
+  const url = new URL(text);
+  if (url.username || url.password) return 'a user name or password (user:password@)';
+  for (const name of url.searchParams.keys()) {
+    if (CREDENTIAL_PARAM.test(name.toLowerCase().replace(/[-_.]/g, ''))) return `a credential in its query parameter '${oneLine(name, 40)}'`;
+  }
+  return null;
 }
 
 export function isHttpUrl(text: string): boolean {

@@ -4,7 +4,7 @@
  * importer and exporters the command line uses. The editor's button and input messages both end here.
  */
 import path from 'node:path';
-import { isHttpUrl } from '../../core/flow-json';
+import { isHttpUrl, URL_CREDENTIAL_FIX, urlCredential } from '../../core/flow-json';
 import { PLATFORMS, Platform } from '../../core/model';
 import { isDnsLabel } from '../../core/names';
 import { nodeTypeSpec } from '../../core/node-types';
@@ -107,7 +107,7 @@ export function readExporterSettings(config: RawNode): { settings: ExporterSetti
       if (node === '') fail(`${at} names no stage`, 'choose the stage it is for, or remove the row');
       else if (externalUrls.some((u) => u.node === node)) fail(`${at} repeats the stage ${oneLine(node, 40)}`, 'keep one URL per stage');
       if (!isHttpUrl(url)) fail(`${at} '${oneLine(url, 80)}' is not an http(s) URL`, 'give e.g. http://llm.example.svc:9000/v1/chat/completions');
-      else if (new URL(url).username || new URL(url).password) fail(`${at} carries credentials, which an export would write out`, 'remove them from the URL; keys belong in the opea-server config node\'s credentials');
+      else if (urlCredential(url)) fail(`${at} carries ${urlCredential(url)}, which an export would write out`, URL_CREDENTIAL_FIX);
       if (node !== '' && isHttpUrl(url)) externalUrls.push({ node, url });
     });
   }
