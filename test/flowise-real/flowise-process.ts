@@ -7,10 +7,11 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { buildFlowise } from '../../flowise/build';
+import { freePort } from '../support/loopback';
+import { jsonOrText } from '../support/response-body';
 
 export interface Installation {
   flowiseVersion: string;
@@ -59,17 +60,6 @@ export function installPack(installation: Installation, work: string): void {
   execFileSync('sh', [path.join(pack, 'install-local.sh'), '--skip-npm', installation.components], { encoding: 'utf8' });
   const dependencies = path.join(installation.components, 'node_modules', 'node-red-contrib-opea', 'node_modules');
   if (!fs.existsSync(dependencies)) throw new Error(`the pack's dependencies are not installed in ${dependencies}: run ${SETUP}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -188,14 +178,7 @@ export class FlowiseProcess {
       const at = pair.indexOf('=');
       if (at > 0) this.cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
     }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, body: parsed };
+    return { status: res.status, body: jsonOrText(await res.text()) };
   }
 
   /** POST /api/v1/chatflows; the new chatflow's id. */

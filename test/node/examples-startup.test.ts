@@ -5,25 +5,14 @@
  * the empty vector store ("The retrieved documents do not answer this question.").
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { startStudio, type StudioProcess } from '../support/editor';
+import { freePort } from '../support/loopback';
 
 interface Seen {
   what: 'editor' | 'entry';
   status: number;
   retryAfter: string | null;
   body: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One request; undefined while nothing listens yet. */

@@ -2,7 +2,7 @@
 // in 1.5), links only when no file came, and a document's name refused when its index holds it already. Test-only:
 // binds 127.0.0.1 on an ephemeral port.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLoopback } from './loopback';
 import { parseMultipart } from './protocol-server';
 
 export type DataprepRelease = '1.5' | '1.1';
@@ -34,16 +34,12 @@ export class DataprepService {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => this.answer(req, Buffer.concat(chunks), res));
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenLoopback(this.server);
     return this;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 
   private answer(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './reference';
+import { jsonOrText } from './response-body';
 
 /*
  * The slice of playwright-core's API used here. Its own type declarations need the DOM library, which
@@ -174,14 +175,7 @@ export function startStudio(options: StudioStartOptions = {}): Promise<StudioPro
         },
         post: async (route, body) => {
           const res = await fetch(new URL(route.replace(/^\//, ''), url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-          const text = await res.text();
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // not JSON: keep the text
-          }
-          return { status: res.status, body: parsed };
+          return { status: res.status, body: jsonOrText(await res.text()) };
         },
         stop,
       });

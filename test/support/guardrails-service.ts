@@ -1,7 +1,7 @@
 // A loopback OPEA guardrails service (Llama Guard behind it, simulated) that takes a TextDoc or a GeneratedDoc as
 // GenAIComps 1.1 and 1.5 do, and a TextDoc-only /v1/toxicity. Test-only: binds 127.0.0.1 on an ephemeral port.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLoopback } from './loopback';
 
 export type GuardrailsRelease = '1.1' | '1.5';
 type Message = { role: string; content: string };
@@ -34,16 +34,12 @@ export class GuardrailsService {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => this.answer(new URL(req.url ?? '/', this.url).pathname, JSON.parse(Buffer.concat(chunks).toString('utf8')), res));
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenLoopback(this.server);
     return this;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 
   private answer(path: string, body: Record<string, unknown>, res: http.ServerResponse): void {

@@ -6,7 +6,8 @@
  * test can assert the client closed it.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listenLoopback } from './loopback';
 
 const MAX_ANSWER_MS = 60_000;
 const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
@@ -47,8 +48,7 @@ export class HostileServer {
 
   static async start(): Promise<HostileServer> {
     const server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const hostile = new HostileServer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const hostile = new HostileServer(server, await listenLoopback(server));
     server.on('connection', (socket) => hostile.track(socket));
     server.on('request', (req, res) => hostile.handle(req, res));
     return hostile;

@@ -6,10 +6,11 @@
  * GenAIComps 1.1 and 1.5 with TGI or vLLM behind it. Test-only: binds 127.0.0.1 on an ephemeral port.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createEndpoint, Endpoint } from '../../core/clients/endpoint';
 import { DEFAULT_CHAT_TEMPLATE } from '../../core/contract/documents';
 import { LlmConfig } from '../../core/stages/llm';
+import { listenLoopback } from './loopback';
 
 type Json = Record<string, unknown>;
 
@@ -259,8 +260,7 @@ export class LlmUpstream {
   static async start(kind: UpstreamKind, options: UpstreamOptions = {}): Promise<LlmUpstream> {
     let self: LlmUpstream | undefined;
     const server = http.createServer((req, res) => void self?.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new LlmUpstream(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, kind, options);
+    self = new LlmUpstream(server, await listenLoopback(server), kind, options);
     return self;
   }
 

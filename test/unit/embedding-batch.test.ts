@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createEndpoint, Endpoint, ServiceError } from '../../core/clients/endpoint';
@@ -13,6 +12,7 @@ import { runDataprep } from '../../core/stages/dataprep';
 import { runEmbedding } from '../../core/stages/embedding';
 import { makeEmbeddings } from '../../flowise/nodes/OpeaEmbeddings';
 import { readSettings } from '../../nodes/shared/service-node';
+import { closeServer, listenLoopback } from '../support/loopback';
 import { fakeEmbedding } from '../support/protocol-server';
 
 const DIMS = 8;
@@ -46,16 +46,12 @@ class FakeTei {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => this.answer(req.url ?? '/', JSON.parse(Buffer.concat(chunks).toString('utf8')), res));
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenLoopback(this.server);
     return this;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 
   /** TEI's answer to a list of inputs: the vectors, or its validation error. */

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createEndpoint, EndpointConfig, ServiceError, validateEndpoint } from '../../core/clients/endpoint';
+import { closeServer, freePort, listenLoopback } from '../support/loopback';
 import { ProtocolServer } from '../support/protocol-server';
 
 function config(baseUrl: string, overrides: Partial<EndpointConfig> = {}): EndpointConfig {
@@ -18,15 +17,6 @@ async function serviceError(promise: Promise<unknown>): Promise<ServiceError> {
     return err;
   }
   assert.fail('expected a ServiceError, the call succeeded');
-}
-
-/** A port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const EMBED_BODY = { input: 'hello', model: 'm' };
@@ -331,14 +321,10 @@ describe('postStream against a server that cuts the stream', () => {
       req.resume();
       req.on('end', () => send(res));
     });
-    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    url = await listenLoopback(raw);
   });
 
-  afterEach(async () => {
-    raw.closeAllConnections();
-    await new Promise<void>((resolve) => raw.close(() => resolve()));
-  });
+  afterEach(() => closeServer(raw));
 
   async function collect(timeoutMs = 5000): Promise<{ events: string[]; error?: unknown }> {
     const events: string[] = [];

@@ -17,11 +17,11 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { useHost } from '../../flowise/host';
 import { ICommonObject, INodeData } from '../../flowise/interface';
 import { nodeClass as ChatModel, ChatModelLike } from '../../flowise/nodes/OpeaChatModel';
 import { piecesOf } from '../../flowise/stream-bridge';
+import { closeServer, listenLoopback } from '../support/loopback';
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 const messages = () => require('@langchain/core/messages');
@@ -55,14 +55,12 @@ class ScriptedServer {
         void Promise.resolve(answer({ body, req, res, clientLeft })).catch(() => res.destroy());
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new ScriptedServer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    self = new ScriptedServer(server, await listenLoopback(server));
     return self;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 }
 
@@ -167,6 +165,19 @@ describe('Flowise OPEA Chat Model: streaming and tools', function () {
     return { server, firstSeen, released: () => released };
   }
 
+  /** Sends one token, then holds the stream open until the client leaves (or 5 s); `left()` settles when it has left. */
+  async function oneTokenServer() {
+    let left: Promise<void> | undefined;
+    const server = await ScriptedServer.start(async ({ res, clientLeft }) => {
+      left = clientLeft;
+      openStream(res);
+      sendEvent(res, chunkEvent('one'));
+      await gateOrTimeout(clientLeft, 5000);
+      if (!res.destroyed) res.end('data: [DONE]\n\n');
+    });
+    return { server, left: () => left as Promise<void> };
+  }
+
   describe('on the real @langchain/core', () => {
     before(() => useHost(require));
 
@@ -196,35 +207,21 @@ describe('Flowise OPEA Chat Model: streaming and tools', function () {
     });
 
     it('leaving the loop early aborts the request', async () => {
-      let left: Promise<void> | undefined;
-      const server = await ScriptedServer.start(async ({ res, clientLeft }) => {
-        left = clientLeft;
-        openStream(res);
-        sendEvent(res, chunkEvent('one'));
-        await gateOrTimeout(clientLeft, 5000);
-        if (!res.destroyed) res.end('data: [DONE]\n\n');
-      });
+      const { server, left } = await oneTokenServer();
       try {
         const model = await init({ backend: 'openai', modelName: 'm', baseUrl: server.url });
         for await (const chunk of await model.stream('Count')) {
           assert.equal(chunk.content, 'one');
           break;
         }
-        assert.equal(await gateOrTimeout(left as Promise<void>, 5000), 'gate', 'the server saw the connection closed');
+        assert.equal(await gateOrTimeout(left(), 5000), 'gate', 'the server saw the connection closed');
       } finally {
         await server.close();
       }
     });
 
     it("the caller's abort signal stops the stream and its request", async () => {
-      let left: Promise<void> | undefined;
-      const server = await ScriptedServer.start(async ({ res, clientLeft }) => {
-        left = clientLeft;
-        openStream(res);
-        sendEvent(res, chunkEvent('one'));
-        await gateOrTimeout(clientLeft, 5000);
-        if (!res.destroyed) res.end('data: [DONE]\n\n');
-      });
+      const { server, left } = await oneTokenServer();
       try {
         const model = await init({ backend: 'openai', modelName: 'm', baseUrl: server.url });
         const controller = new AbortController();
@@ -236,7 +233,7 @@ describe('Flowise OPEA Chat Model: streaming and tools', function () {
           }
         });
         assert.deepEqual(seen, ['one']);
-        assert.equal(await gateOrTimeout(left as Promise<void>, 5000), 'gate');
+        assert.equal(await gateOrTimeout(left(), 5000), 'gate');
       } finally {
         await server.close();
       }

@@ -1,9 +1,9 @@
 // The retriever keeps the metadata GenAIComps 1.5's retriever sends, also when its list is shorter than the documents.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createEndpoint } from '../../core/clients/endpoint';
 import { retrieveRemote } from '../../core/clients/retrieval';
+import { closeServer, listenLoopback } from '../support/loopback';
 
 interface Hit {
   page_content: string;
@@ -31,14 +31,7 @@ async function retriever(hits: Hit[]): Promise<{ url: string; close: () => Promi
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  return { url: await listenLoopback(server), close: () => closeServer(server) };
 }
 
 const retrieve = (url: string) => retrieveRemote(createEndpoint({ baseUrl: url, timeoutMs: 5000, retries: 0, backoffMs: 10, headers: {}, verifyTls: true }), { text: 'q', embedding: [1, 0] });
