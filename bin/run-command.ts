@@ -74,6 +74,17 @@ function describeNode(flow: RawNode[], id: string): string {
   return `${node.type}${node.name ? ` "${String(node.name)}"` : ''} (${id})`;
 }
 
+/** The error an answer carries: the examples' error path answers {"error": "<node>: <what failed>"}. */
+function errorOf(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed?.error === 'string') return parsed.error;
+  } catch {
+    // not JSON: the body as it is
+  }
+  return body;
+}
+
 export async function runFlow(flow: RawNode[], options: RunOptions): Promise<unknown> {
   const unknownTypes = [...new Set(flow.map((n) => n.type).filter((t) => typeof t === 'string' && t.startsWith('opea-') && !PACK_TYPES.has(t)))];
   if (unknownTypes.length > 0) throw new RunError(`this release of node-red-contrib-opea has no node type ${unknownTypes.join(', ')}; remove those nodes or upgrade`, 2);
@@ -108,7 +119,7 @@ export async function runFlow(flow: RawNode[], options: RunOptions): Promise<unk
           await new Promise((r) => setTimeout(r, 50));
           continue;
         }
-        if (response.status >= 400) throw new RunError(`${entryPath} answered HTTP ${response.status}: ${oneLine(String(response.data), 300)}`, 1);
+        if (response.status >= 400) throw new RunError(`${entryPath} answered HTTP ${response.status}: ${oneLine(errorOf(String(response.data)), 600)}`, 1);
         try {
           return JSON.parse(response.data) as unknown;
         } catch {

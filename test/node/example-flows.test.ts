@@ -141,7 +141,7 @@ onEachRuntime('export-all-targets example', (userDir, runtime) => {
   const load = async () => {
     const flow = example('export-all-targets.json');
     Object.assign(named(flow, 'debug', 'bundle'), { type: 'helper' });
-    await helper.load([...packNodes(), ...coreNodes(runtime, ['common/20-inject.js', 'common/90-comment.js', 'network/21-httpin.js'])], flow);
+    await helper.load([...packNodes(), ...coreNodes(runtime, ['common/20-inject.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'network/21-httpin.js'])], flow);
     return flow;
   };
 

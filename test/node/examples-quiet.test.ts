@@ -89,6 +89,36 @@ onEachRuntime('example flows run quietly', (_userDir, runtime) => {
     assert.deepEqual(loaded.loud(), []);
   });
 
+  it('chatqna-offline: a bad request to either entry gets 400 and the error, logged nowhere', async () => {
+    const loaded = await load(runtime, 'chatqna-offline.json');
+    await ingested(loaded);
+    const ingest = await loaded.post('/v1/dataprep', { files: 'nope' });
+    assert.equal(ingest.status, 400);
+    assert.match(ingest.body.error, /^dataprep \(0ff1e5f0a0000006\): there is nothing to ingest — send text/);
+    const question = await loaded.post('/v1/chatqna', { nothing: 'to ask' });
+    assert.equal(question.status, 400);
+    assert.match(question.body.error, /^embedding \(0ff1e5f0a000000a\): msg\.payload has no text to embed/);
+    assert.deepEqual(loaded.loud(), []);
+  });
+
+  // Examples that need model servers: none runs here, so a request fails at its first node, on the
+  // request (400) or the unreachable server (502); either way it gets an answer. The body names the
+  // routes of chatqna-switch, whose switches drop a request that matches none (no answer then).
+  for (const file of fs.readdirSync(path.join(REPO_ROOT, 'flows'))) {
+    const entries = example(file).filter((n) => n.type === 'http in');
+    if (entries.length === 0) continue;
+    it(`${file}: every HTTP entry answers a request it cannot serve with an error`, async () => {
+      const loaded = await load(runtime, file, (flow) => {
+        for (const n of flow) if (n.type === 'opea-server') Object.assign(n, { baseUrl: 'http://127.0.0.1:9', retries: 0 });
+      });
+      for (const entry of entries) {
+        const answer = await loaded.post(String(entry.url), { 'embedding-model-id': 'small', 'model-id': 'llama' });
+        assert.ok(answer.status === 400 || answer.status === 502, `${entry.url}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+        assert.match(answer.body.error, /^[^:]+ \([0-9a-f]+\): /, `${entry.url}: the error names the node`);
+      }
+    });
+  }
+
   it('chatqna-guardrails-offline: answers, refuses an injection, redacts an e-mail address', async () => {
     const loaded = await load(runtime, 'chatqna-guardrails-offline.json');
     await ingested(loaded);

@@ -17,7 +17,7 @@ const EMBEDDING = 'c0a1e5f0a0000003';
 
 /** The core node types of the example flows, registered as plain nodes: the exporter only reads their config. */
 function coreStubs(RED: { nodes: { createNode(n: object, c: object): void; registerType(t: string, c: unknown): void } }): void {
-  for (const type of ['http in', 'http response', 'debug', 'comment']) {
+  for (const type of ['http in', 'http response', 'debug', 'comment', 'switch', 'change']) {
     RED.nodes.registerType(type, function (this: object, config: object) {
       RED.nodes.createNode(this, config);
     });

@@ -112,7 +112,8 @@ describe('opea-flow run', function () {
     srv = undefined;
     const result = await runCli(['run', writeFlow(chatqnaAt(url)), '--input', '"Anything?"']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^opea-flow run: embedding \(c0a1e5f0a0000003\): .*connection refused/);
+    // The example answers the failure over HTTP (502, the error as JSON); its text names the node.
+    assert.match(result.stderr, /^opea-flow run: \/v1\/chatqna answered HTTP 502: embedding \(c0a1e5f0a0000003\): .*connection refused/);
     assert.ok(result.stderr.includes(url), result.stderr);
     assert.equal(result.stderr.trim().split('\n').length, 1, 'the error is printed once');
   });

@@ -35,6 +35,23 @@ export const RUNTIMES = [
 
 export type Runtime = (typeof RUNTIMES)[number];
 
+/**
+ * node-red-node-test-helper (0.3.6) registers the catch, status and complete modules once per node of
+ * that type in a flow, so a flow with two catch nodes (one per tab) fails with "catch already
+ * registered"; Node-RED itself registers each once. Each is made to register once per load.
+ */
+function registerCoreModulesOnce(): void {
+  const modules = (helper as unknown as { _nodeModules?: Record<string, (red: object) => unknown> })._nodeModules ?? {};
+  for (const [type, register] of Object.entries(modules)) {
+    const loaded = new WeakSet<object>();
+    modules[type] = (red) => {
+      if (loaded.has(red)) return undefined;
+      loaded.add(red);
+      return register(red);
+    };
+  }
+}
+
 /** Runs `suite` once on each runtime, with a fresh user directory per runtime. */
 export function onEachRuntime(title: string, suite: (userDir: () => string, runtime: Runtime) => void): void {
   for (const runtime of RUNTIMES) {
@@ -43,6 +60,7 @@ export function onEachRuntime(title: string, suite: (userDir: () => string, runt
       before(function (done) {
         userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-nodes-'));
         helper.init(runtime.path, { userDir });
+        registerCoreModulesOnce();
         helper.startServer(done);
       });
       afterEach(async () => {
