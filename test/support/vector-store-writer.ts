@@ -1,10 +1,13 @@
 /**
  * Run as a child process by vector-store-crash.test, to be killed with SIGKILL at any instant:
- * `node vector-store-writer.js <file> <run> <seed>` loads the index at <file> (or starts one), then
- * saves batches in a loop — new documents, replacements and deletions — printing each batch as
- * `B <json>` before applying and saving it and `A` once save() has returned (acknowledged). It stops
- * by itself after MAX_BATCHES or MAX_MS.
+ * `node vector-store-writer.js <file> <run> <seed> <log>` loads the index at <file> (or starts one),
+ * then saves batches in a loop — new documents, replacements and deletions — appending each batch to
+ * <log> as `B <json>` before applying and saving it, and `A` once save() has returned (acknowledged).
+ * The log is written with synchronous appends, which a kill cannot lose (stdout can: what a pipe has
+ * not taken yet dies with the process), and stdout only says `B` for the parent to time its kill.
+ * It stops by itself after MAX_BATCHES or MAX_MS.
  */
+import fs from 'node:fs';
 import { VectorStore } from '../../core/embedded/vector-store';
 import { seededRandom } from './random';
 
@@ -24,7 +27,7 @@ export interface WriterBatch {
 }
 
 function main(): void {
-  const [file, run, seedText] = process.argv.slice(2);
+  const [file, run, seedText, log] = process.argv.slice(2);
   const next = seededRandom(Number(seedText));
   const store = VectorStore.exists(file) ? VectorStore.load(file) : new VectorStore(DIMENSIONS);
   // Every document in the index, this run's and earlier runs': the ones a batch may replace or delete.
@@ -47,11 +50,12 @@ function main(): void {
       batch.put = batch.put.filter((p) => p.id !== id);
       batch.del.push(id);
     }
-    process.stdout.write(`B ${JSON.stringify(batch)}\n`);
+    fs.appendFileSync(log, `B ${JSON.stringify(batch)}\n`);
+    process.stdout.write('B\n');
     store.upsert(batch.put.map((p) => ({ id: p.id, text: p.text, embedding: vectorOf(p.text) })));
     store.delete(batch.del);
     store.save(file);
-    process.stdout.write('A\n');
+    fs.appendFileSync(log, 'A\n');
     for (let i = 0; i < fresh; i++) known.push(`${run}-${b}-${i}`);
   }
 }
