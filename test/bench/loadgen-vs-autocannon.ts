@@ -33,6 +33,7 @@ const ROUNDS = Number(process.env.LOADGEN_ROUNDS ?? 5);
 const WARMUP_SECONDS = 1;
 /** Short enough that no loopback client reaches the request cap in it (that would take 400,000 req/s). */
 const CALIBRATION_SECONDS = 0.25;
+const CALIBRATION_RUNS = 3;
 /** The share of the request cap a run may expect to use: rounds vary about 2× on a shared machine. */
 const CAP_SHARE = 0.4;
 const MIN_RATIO = 0.9;
@@ -130,7 +131,10 @@ async function compare(): Promise<number> {
     // Runs of each, not counted, warm the server (the first measured run would otherwise meet it cold),
     // and ours measures the rate the run length is sized from.
     await runInChild('autocannon', url, CALIBRATION_SECONDS);
-    const calibrated = await runInChild('ours', url, CALIBRATION_SECONDS);
+    // The fastest of a few calibration runs: on a shared machine one short run may fall in a busy
+    // moment and measure a third of the rate a later run reaches, which then passes the request cap.
+    let calibrated = 0;
+    for (let i = 0; i < CALIBRATION_RUNS; i++) calibrated = Math.max(calibrated, await runInChild('ours', url, CALIBRATION_SECONDS));
     const seconds = runSeconds(calibrated);
     if (seconds < SECONDS) process.stdout.write(`${calibrated.toFixed(0)} req/s in calibration: runs of ${seconds.toFixed(2)} s instead of ${SECONDS} s keep ours within ${CAP_SHARE * 100}% of its ${LIMITS.requests}-request cap\n`);
     const rates: Record<Tool, number[]> = { ours: [], autocannon: [] };
