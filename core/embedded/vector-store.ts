@@ -35,6 +35,8 @@ interface Journal {
   file: string;
   /** Bytes of complete records; anything after them is a torn record to cut. */
   length: number;
+  /** The file's size as this store last saw it: another size means another writer. */
+  size: number;
   /** Document entries (puts and deletes) in the journal. */
   entries: number;
 }
@@ -194,7 +196,7 @@ export class VectorStore {
         entries += store.replay(record.json as Batch, record.vectors, `${file}${JOURNAL} at byte ${offset}`);
         offset = record.end;
       }
-      store.journal = { file, length: offset, entries };
+      store.journal = { file, length: offset, size, entries };
       return store;
     } finally {
       fs.closeSync(fd);
@@ -259,6 +261,9 @@ export class VectorStore {
     const record = this.record(this.dirty);
     const fd = fs.openSync(journal.file + JOURNAL, 'r+');
     try {
+      if (fs.fstatSync(fd).size !== journal.size) {
+        throw new Error(`vector store ${journal.file}${JOURNAL}: another writer changed the file since this store read it — two opea-vectorstore config nodes (or Node-RED and opea-flow run) use the same folder; give each its own folder, and restart to read the index again`);
+      }
       // A torn record left by a crash is cut first, so the new one follows the last complete record.
       fs.ftruncateSync(fd, journal.length);
       writeAll(fd, record, journal.length);
@@ -267,6 +272,7 @@ export class VectorStore {
       fs.closeSync(fd);
     }
     journal.length += record.byteLength;
+    journal.size = journal.length;
     journal.entries += this.dirty.size;
     this.dirty.clear();
   }
@@ -290,7 +296,7 @@ export class VectorStore {
     }
     fs.renameSync(temp, target);
     syncFolder(path.dirname(target));
-    this.journal = { file, length, entries: this.docs.length };
+    this.journal = { file, length, size: length, entries: this.docs.length };
     this.dirty.clear();
     // The earlier format's files, now replaced: the journal takes precedence when both exist.
     for (const legacy of [`${file}.json`, `${file}.bin`]) fs.rmSync(legacy, { force: true });

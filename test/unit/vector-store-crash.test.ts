@@ -106,6 +106,18 @@ describe('vector store journal', () => {
     assert.ok(journalSize() < largest, 'it was compacted');
   });
 
+  it('refuses to append after another writer changed the journal, instead of cutting its records', () => {
+    const first = new VectorStore(DIMENSIONS);
+    first.upsert([doc('a')]);
+    first.save(file);
+    const second = VectorStore.load(file);
+    second.upsert([doc('b')]);
+    second.save(file);
+    first.upsert([doc('c')]);
+    assert.throws(() => first.save(file), /index\.vstore: another writer changed the file since this store read it — two opea-vectorstore config nodes/);
+    assert.deepEqual([...contents(VectorStore.load(file)).keys()].sort(), ['a', 'b']);
+  });
+
   it('a rewrite cut short leaves the previous journal in place, and the next rewrite replaces its temporary file', () => {
     const store = new VectorStore(DIMENSIONS);
     store.upsert([doc('a')]);
