@@ -53,7 +53,7 @@ onEachRuntime('service nodes against a hostile server', () => {
 
   it('a stream that never ends stops at the stream limit', async () => {
     server.on('/v1/chat/completions', { kind: 'events', everyMs: 10 });
-    const { message, ms } = await errorOf({ id: 'llm', type: 'opea-llm', name: 'answerer', backend: 'vllm', model: 'm/m', streaming: true }, { streamTimeout: 1 }, 'question');
+    const { message, ms } = await errorOf({ id: 'llm', type: 'opea-llm', name: 'answerer', backend: 'vllm', model: 'm/m', streaming: true }, { streamTimeout: 1, timeout: 3 }, 'question');
     assert.match(message, /^answerer \(llm\): http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: the stream went on for more than 1 s \(the stream limit\)/);
     assert.ok(ms < 1000 + SLACK_MS, `ended after ${ms} ms`);
     await server.allClosed();
