@@ -111,7 +111,7 @@ describe('endpoint limits against a hostile server', function () {
 
   it('ends an endless stream of events at the stream limit, and closes it', async () => {
     server.on('/v1/chat/completions', { kind: 'events', everyMs: 10 });
-    const endpoint = createEndpoint(config(server.url, { streamTimeoutMs: 700 }));
+    const endpoint = createEndpoint(config(server.url, { timeoutMs: 2000, streamTimeoutMs: 700 }));
     const events: string[] = [];
     const { error, ms } = await failure(async () => {
       for await (const event of endpoint.postStream('/v1/chat/completions', {})) events.push(event);
