@@ -12,12 +12,15 @@
  * A turn with tools is asked for whole (not streamed): a tool's arguments are of use only complete.
  */
 import { Endpoint } from '../core/clients/endpoint';
+import { chatSampling } from '../core/clients/llm';
 import { isObject, unexpected } from '../core/clients/wire';
 import { LlmConfig } from '../core/stages/llm';
 import { OpenAiMessage } from './chat-messages';
 import { hostModule } from './host';
 
-export const TOOL_BACKENDS = ['tgi', 'vllm', 'openai', 'ollama'];
+export const TOOL_BACKENDS: readonly string[] = ['tgi', 'vllm', 'openai', 'ollama'];
+/** Only these reach a tool request (OpeaChatModel checks TOOL_BACKENDS first). */
+type ToolBackend = Parameters<typeof chatSampling>[0];
 
 export interface OpenAiTool {
   type: 'function';
@@ -72,21 +75,11 @@ export function toolChoice(choice: unknown): unknown {
   return { type: 'function', function: { name: String(choice) } };
 }
 
-/**
- * The request body. Temperature 0 is greedy on each server (TGI lib.rs l.966-970: do_sample false);
- * TGI samples whenever top_p < 1 is set, so it gets top_p only with a temperature above 0, and only
- * inside (0, 1), the range its validation accepts. vLLM alone takes top_k and repetition_penalty.
- */
+/** The request body, sampled as core samples a chat request to the same backend (chatSampling). */
 export function toolRequestBody(config: LlmConfig, messages: OpenAiMessage[], tools: OpenAiTool[], choice: unknown): Record<string, unknown> {
-  const body: Record<string, unknown> = { model: config.model ?? (config.backend === 'tgi' ? 'tgi' : undefined), messages, tools, max_tokens: config.maxTokens, temperature: config.temperature, stream: false };
+  const body: Record<string, unknown> = { model: config.model ?? (config.backend === 'tgi' ? 'tgi' : undefined), messages, tools, max_tokens: config.maxTokens, ...chatSampling(config.backend as ToolBackend, config), stream: false };
   const chosen = toolChoice(choice);
   if (chosen !== undefined) body.tool_choice = chosen;
-  if (config.backend === 'tgi') {
-    if (config.temperature > 0 && config.topP > 0 && config.topP < 1) body.top_p = config.topP;
-  } else {
-    body.top_p = config.topP;
-  }
-  if (config.backend === 'vllm') Object.assign(body, { top_k: config.topK, repetition_penalty: config.repetitionPenalty });
   return body;
 }
 

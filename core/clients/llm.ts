@@ -100,7 +100,7 @@ function beyondOpenAi(p: GenerationParams): string[] {
  * in front of it). TGI decodes greedily only for temperature 0 with no top_p: any top_p below 1 makes it
  * sample (server/text_generation_server/utils/tokens.py l.62-75) and it refuses top_p ≥ 1 (router/src/validation.rs).
  */
-function tgiChatSampling(p: GenerationParams): Json {
+function tgiChatSampling(p: Pick<GenerationParams, 'temperature' | 'topP'>): Json {
   if (isGreedy(p)) return { temperature: 0 };
   return p.topP < 1 ? { temperature: p.temperature, top_p: p.topP } : { temperature: p.temperature };
 }
@@ -138,7 +138,7 @@ function buildRequest(backend: RemoteLlmBackend, input: LLMParamsDoc, p: Generat
     }
     // The messages API (TGI 1.4 and later) applies the model's chat template to every turn, the system
     // message included. Its `model` names a LoRA adapter unless it is "tgi" (router/src/lib.rs), and TGI 2.0 requires one.
-    return { path: CHAT, body: { model: 'tgi', messages, max_tokens: p.maxTokens, ...tgiChatSampling(p), ...stream }, dialect: 'openai', ignored: beyondOpenAi(p), endsAtFinish: true };
+    return { path: CHAT, body: { model: 'tgi', messages, max_tokens: p.maxTokens, ...chatSampling('tgi', p), ...stream }, dialect: 'openai', ignored: beyondOpenAi(p), endsAtFinish: true };
   }
   if (backend === 'opea') {
     if (history.length > 0 || isGreedy(p) || p.topP >= 1) {
@@ -162,16 +162,20 @@ function buildRequest(backend: RemoteLlmBackend, input: LLMParamsDoc, p: Generat
     if (p.model) body.model = p.model;
     return { path: CHAT, body, dialect: 'openai', ignored: [], paramsDoc: true };
   }
-  const body: Json = { model: p.model, messages, max_tokens: p.maxTokens, ...stream };
+  const body: Json = { model: p.model, messages, max_tokens: p.maxTokens, ...chatSampling(backend, p), ...stream };
+  return { path: CHAT, body, dialect: 'openai', ignored: backend === 'vllm' ? [] : beyondOpenAi(p) };
+}
+
+/** The sampling fields of an OpenAI-style chat request to `backend`, greedy where the settings ask for it. */
+export function chatSampling(backend: 'tgi' | 'vllm' | 'openai' | 'ollama', p: Pick<GenerationParams, 'temperature' | 'topP' | 'topK' | 'repetitionPenalty'>): Json {
+  if (backend === 'tgi') return tgiChatSampling(p);
   if (backend === 'vllm') {
     // vLLM refuses top_p 0 (sampling_params.py _verify_args) and is greedy at temperature 0 whatever
     // else is set. Sampling settings left out would come from the model's generation_config, so all are sent.
-    Object.assign(body, isGreedy(p) ? { temperature: 0 } : { temperature: p.temperature, top_p: p.topP, top_k: p.topK }, { repetition_penalty: p.repetitionPenalty });
-    return { path: CHAT, body, dialect: 'openai', ignored: [] };
+    return { ...(isGreedy(p) ? { temperature: 0 } : { temperature: p.temperature, top_p: p.topP, top_k: p.topK }), repetition_penalty: p.repetitionPenalty };
   }
   // OpenAI and Ollama's OpenAI API take no top_k or repetition penalty (ollama openai/openai.go ChatCompletionRequest).
-  Object.assign(body, isGreedy(p) ? { temperature: 0 } : { temperature: p.temperature, top_p: p.topP });
-  return { path: CHAT, body, dialect: 'openai', ignored: beyondOpenAi(p) };
+  return isGreedy(p) ? { temperature: 0 } : { temperature: p.temperature, top_p: p.topP };
 }
 
 interface Piece {
