@@ -38,14 +38,6 @@ export function formatWarning(p: Problem): string {
   return `warning: ${describe(p, 2000)}`;
 }
 
-/** Thrown when input cannot be turned into a pipeline or an export; carries every problem found. */
-export class PipelineError extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.name = 'PipelineError';
-  }
-}
-
 /**
  * Collects problems, then throws them all at once. Warnings beside them do not stop an export: they
  * say where the deployed pipeline will behave differently from the flow, or what an import could not
@@ -65,9 +57,5 @@ export class ProblemList {
 
   get empty(): boolean {
     return this.items.length === 0;
-  }
-
-  throwIfAny(): void {
-    if (this.items.length > 0) throw new PipelineError(this.items);
   }
 }

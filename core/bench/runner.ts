@@ -6,6 +6,7 @@
  * limit, or when the caller aborts, requests in flight are aborted and counted as `aborted`.
  */
 import { performance } from 'node:perf_hooks';
+import { sleep } from '../sleep';
 import { arrivalOffsets } from './arrivals';
 import { closeConnections, InFlight, openConnections, prepareRequest, Prompt, promptText, RequestOutcome, sendRequest, Target } from './client';
 import { BenchMetrics, computeMetrics, RequestRecord, Slo } from './metrics';
@@ -91,19 +92,6 @@ export function checkRunOptions(o: Omit<RunOptions, 'target'>): string[] {
   if (o.percentiles.length === 0 || !o.percentiles.every((p) => p >= 0 && p <= 100)) problems.push('percentiles must be numbers from 0 to 100, as "50,90,99"');
   for (const [key, value] of Object.entries(o.slo ?? {})) if (value !== undefined && !(value > 0)) problems.push(`the ${key} SLO must be above 0 ms`);
   return problems;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** A counting semaphore whose waiters are let go (to give up) when the run is aborted. */

@@ -16,6 +16,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { sleep } from '../sleep';
 import { SseLimitError, SseParser } from './sse';
 
 export interface EndpointConfig {
@@ -144,12 +145,6 @@ export function retryAfterMs(value: unknown, now = Date.now()): number | undefin
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-  });
 
 export function parseJsonBody(url: string, text: string): unknown {
   try {

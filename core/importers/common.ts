@@ -1,5 +1,6 @@
 /** What every importer builds with: deterministic ids, the core nodes of a flow, the layout grid. */
 import crypto from 'node:crypto';
+import type { Kind } from '../model';
 
 export type Json = Record<string, unknown>;
 export type FlowNode = Json & { id: string; type: string; wires?: string[][] };
@@ -23,9 +24,10 @@ export function own<T>(table: Record<string, T>, key: unknown): T | undefined {
   return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
 
-export function isObject(value: unknown): value is Json {
-  return !!value && typeof value === 'object' && !Array.isArray(value);
-}
+export { isObject } from '../clients/wire';
+
+/** The order of the message contract: a query meets the stages in this order. */
+export const CONTRACT_ORDER: readonly Kind[] = ['guardrail', 'embedding', 'retriever', 'rerank', 'llm'];
 
 export function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;

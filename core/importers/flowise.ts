@@ -44,7 +44,7 @@ import { findBackend } from '../catalog';
 import { isHttpUrl } from '../flow-json';
 import { Kind } from '../model';
 import { oneLine, ProblemList } from '../problems';
-import { baseName, column, FlowNode, httpIn, httpResponse, isObject, Json, nodeId, own, row, tabNode, text, wire } from './common';
+import { baseName, column, CONTRACT_ORDER, FlowNode, httpIn, httpResponse, isObject, Json, nodeId, own, row, tabNode, text, wire } from './common';
 
 interface SourceNode {
   id: string;
@@ -245,7 +245,6 @@ export function flowiseToFlow(doc: unknown, fileName: string, problems: ProblemL
       s = outs.length === 1 ? byId.get(outs[0]) : undefined;
     }
   }
-  const CONTRACT_ORDER: Kind[] = ['guardrail', 'embedding', 'retriever', 'rerank', 'llm'];
   const kindOf = (n: SourceNode) => (stages.get(n.id) as Mapping).kind;
   let ordered: SourceNode[];
   if (chained.length === query.length) {

@@ -43,7 +43,7 @@ import { findBackend } from '../catalog';
 import { isHttpUrl } from '../flow-json';
 import { Kind } from '../model';
 import { oneLine, ProblemList } from '../problems';
-import { baseName, column, FlowNode, httpIn, httpResponse, isObject, Json, joinNode, nodeId, own, row, tabNode, text, wire } from './common';
+import { baseName, column, CONTRACT_ORDER, FlowNode, httpIn, httpResponse, isObject, Json, joinNode, nodeId, own, row, tabNode, text, wire } from './common';
 
 interface StageKind {
   type: string;
@@ -68,7 +68,6 @@ type Role =
   /** The megaservice itself or a UI: not a stage, not a problem. */
   | { role: 'skip' };
 
-const CONTRACT_ORDER: Kind[] = ['guardrail', 'embedding', 'retriever', 'rerank', 'llm'];
 const MODEL_KEYS = ['model', 'model-id', 'model_id', 'modelId', 'MODEL_ID'];
 const MODEL_ENV = ['LLM_MODEL_ID', 'EMBEDDING_MODEL_ID', 'RERANK_MODEL_ID', 'SAFETY_GUARD_MODEL_ID', 'MODEL_ID'];
 

@@ -10,6 +10,7 @@ import { chunkText, detectDocumentFormat } from '../chunking';
 import { ContractError } from '../contract/documents';
 import { ingestRemote, IngestFile, IngestResult, RemoteIngestReport } from '../clients/dataprep';
 import { Endpoint, ServiceError } from '../clients/endpoint';
+import { isObject } from '../clients/wire';
 import { IndexDirectory } from '../embedded/index-directory';
 import { EmbedderConfig, embedTexts } from './embedding';
 
@@ -40,7 +41,6 @@ export interface IngestReport {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
 
 const MAX_LINK_BYTES = 10 * 1024 * 1024;
 
