@@ -405,3 +405,87 @@ export function service(id: string): ServiceDef {
   if (!def) throw new Error(`catalog: no service '${id}'`);
   return def;
 }
+
+/** What a server's /metrics speaks: the metric families its Prometheus text names (SERVER_METRICS). */
+export type MetricsFamily = 'opea' | 'tei' | 'tgi' | 'vllm';
+
+/**
+ * The /metrics each deployable service serves on its own port (docs/upstream-facts.md §11): OPEA 1.1
+ * microservices through prometheus_fastapi_instrumentator (GenAIComps v1.1 comps/cores/mega/http_service.py
+ * l.38), TEI 1.5 and TGI 2.x on their HTTP port. Redis serves none; GMC's router has no /metrics route and
+ * runs the pipeline for any path it is asked (cmd/router/main.go l.913-916), so it is never scraped.
+ */
+export const METRICS_OF: Record<string, MetricsFamily> = {
+  embedding: 'opea',
+  retriever: 'opea',
+  reranking: 'opea',
+  'llm-textgen': 'opea',
+  guardrails: 'opea',
+  dataprep: 'opea',
+  'tei-embedding': 'tei',
+  'tei-reranking': 'tei',
+  tgi: 'tgi',
+  vllm: 'vllm',
+};
+
+/**
+ * Metric names per family, as the servers name them in their Prometheus text (metrics-rs exports TEI's and
+ * TGI's counters without a _total suffix; histograms as _bucket/_sum/_count). Sources:
+ * TEI v1.5.0 router/src/http/server.rs l.168 (te_request_count), router/src/lib.rs l.583-587, core/src/queue.rs
+ * l.113 and l.202; TGI v2.4.0 router/src/server.rs l.159 and l.390-397, backends/v3/src/queue.rs l.142,
+ * backends/v3/src/backend.rs l.162 and l.302; vLLM vllm/v1/metrics/loggers.py (PrometheusStatLogger);
+ * prometheus_fastapi_instrumentator's default http_requests_total / http_request_duration_seconds.
+ */
+export const SERVER_METRICS = {
+  opea: { requests: 'http_requests_total', duration: 'http_request_duration_seconds' },
+  tei: {
+    requests: 'te_request_count',
+    failures: 'te_request_failure',
+    duration: 'te_request_duration',
+    queueDuration: 'te_request_queue_duration',
+    queueSize: 'te_queue_size',
+    batchSize: 'te_batch_next_size',
+  },
+  tgi: {
+    requests: 'tgi_request_count',
+    failures: 'tgi_request_failure',
+    duration: 'tgi_request_duration',
+    queueDuration: 'tgi_request_queue_duration',
+    queueSize: 'tgi_queue_size',
+    batchSize: 'tgi_batch_current_size',
+    generatedTokens: 'tgi_request_generated_tokens',
+    timePerToken: 'tgi_request_mean_time_per_token_duration',
+    inferenceDuration: 'tgi_batch_inference_duration',
+  },
+  vllm: {
+    requests: 'vllm:request_success_total',
+    duration: 'vllm:e2e_request_latency_seconds',
+    queueDuration: 'vllm:request_queue_time_seconds',
+    queueSize: 'vllm:num_requests_waiting',
+    running: 'vllm:num_requests_running',
+    ttft: 'vllm:time_to_first_token_seconds',
+    timePerToken: 'vllm:time_per_output_token_seconds',
+    generationTokens: 'vllm:generation_tokens_total',
+    promptTokens: 'vllm:prompt_tokens_total',
+  },
+} as const;
+
+const pinned = (repository: string, tag: string): Image => ({ repository, tag });
+
+/**
+ * The observability profile of the compose project (and of the Ansible bundle that starts it): pinned
+ * images, the ports inside the project, and the telemetry settings the services read.
+ */
+export const OBSERVABILITY = {
+  profile: 'observability',
+  collector: { service: 'otel-collector', image: pinned('otel/opentelemetry-collector-contrib', '0.116.1'), otlpGrpcPort: 4317, otlpHttpPort: 4318, metricsPort: 8889 },
+  prometheus: { service: 'prometheus', image: pinned('prom/prometheus', 'v2.55.1'), port: 9090 },
+  victoriametrics: { service: 'victoriametrics', image: pinned('victoriametrics/victoria-metrics', 'v1.108.1'), port: 8428 },
+  grafana: { service: 'grafana', image: pinned('grafana/grafana', '11.4.0'), port: 3000 },
+  /** OPEA microservices send their spans over OTLP/HTTP here (GenAIComps v1.1 comps/cores/telemetry/opea_telemetry.py l.15). */
+  opeaTelemetryEnv: 'TELEMETRY_ENDPOINT',
+  /** TEI and TGI export their traces over OTLP/gRPC (TEI v1.5.0 router/src/main.rs l.151-156, TGI v2.4.0 launcher/src/main.rs l.634-637). */
+  modelServerOtlpEnv: 'OTLP_ENDPOINT',
+  modelServerServiceNameEnv: 'OTLP_SERVICE_NAME',
+  metricsPath: '/metrics',
+} as const;
