@@ -1,27 +1,26 @@
 /**
- * A loopback fake of the Kubernetes API server: the protocol subset `core/k8s/deploy.ts` uses, with
- * the answers the real kube-apiserver gives.
+ * A loopback fake of the Kubernetes API server: the protocol subset `core/k8s/*` uses, with the
+ * answers the real kube-apiserver gives. Each rule cites where Kubernetes documents it:
+ * [conv] API conventions, https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md
+ * [concepts] API concepts, https://kubernetes.io/docs/reference/using-api/api-concepts/
+ * [ssa] Server-side apply, https://kubernetes.io/docs/reference/using-api/server-side-apply/
+ * [gc] Garbage collection, https://kubernetes.io/docs/concepts/architecture/garbage-collection/
+ * [ns] Namespaces, https://kubernetes.io/docs/tasks/administer-cluster/namespaces/ and the NamespaceLifecycle admission plugin
  *
- * - Namespaces: GET /api/v1/namespaces/{ns}, POST /api/v1/namespaces (409 AlreadyExists).
- * - Secrets: GET and POST /api/v1/namespaces/{ns}/secrets[/{name}]; a write into a namespace that does
- *   not exist answers 404 `namespaces "x" not found` (NamespaceLifecycle admission).
- * - GMC: discovery GET /apis/gmc.opea.io/v1alpha3 (an APIResourceList); GET and server-side apply
- *   PATCH of /apis/gmc.opea.io/v1alpha3/namespaces/{ns}/gmconnectors/{name}; GET of the collection with
- *   `watch=true` (a stream of JSON lines `{"type": ..., "object": ...}`, fieldSelector metadata.name,
- *   resourceVersion to resume from, timeoutSeconds).
- * - Apply: a Content-Type other than application/apply-patch+yaml answers 415 UnsupportedMediaType;
- *   no fieldManager answers 422 Invalid (PatchOptions.meta.k8s.io, cause fieldManager
- *   FieldValueRequired), as ValidatePatchOptions does; the body's apiVersion, kind and name must match
- *   the URL (400). Field ownership is tracked per leaf path: applying a different value to a field
- *   another manager owns answers 409 Conflict with FieldManagerConflict causes unless force=true,
- *   which takes the field over. generation rises when the spec changes; resourceVersion on every write.
- * - dryRun: only `All` is accepted (422 otherwise); a dry-run write answers as the real write would and
- *   stores nothing.
- * - Without the CRD (`crdInstalled: false`) every /apis/gmc.opea.io path answers 404 with the plain
- *   text body `404 page not found`, as the apiserver's final not-found handler does.
- * - Bearer token check (401 Unauthorized Status), scripted faults (any Status, matched by method and
- *   path), a status timeline applied to the CR after it is first created, a bounded request count
- *   (429 past it) and close(), which ends watches and sockets.
+ * Resources: namespaces, secrets, configmaps, services, serviceaccounts, persistentvolumeclaims
+ * (core v1), deployments (apps/v1), horizontalpodautoscalers (autoscaling/v2) and GMC's gmconnectors
+ * (gmc.opea.io/v1alpha3, absent with `crdInstalled: false`: every /apis/gmc.opea.io path then answers
+ * the apiserver's final handler's plain-text `404 page not found`). Discovery (GET /api/v1,
+ * /apis/{group}/{version}) lists them, as client-node's KubernetesObjectApi asks before each call.
+ *
+ * Verbs: GET, LIST (labelSelector with =, ==, !=, key and !key; fieldSelector metadata.name and
+ * metadata.namespace), WATCH (JSON lines, resumed from resourceVersion, 410 Expired when too old,
+ * timeoutSeconds), POST (create), PATCH (server-side apply only) and DELETE (propagationPolicy,
+ * dryRun). A Deployment controller stand-in writes each applied Deployment's status, and a GMC
+ * stand-in plays a status timeline on a new GMConnector.
+ *
+ * Scripted faults (any Status, matched by method and path), a bearer token check (401), a bounded
+ * request count (429 past it) and close(), which ends watches and sockets.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -37,10 +36,11 @@ export interface KubeStatus {
   status: 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: { reason: string; message: string; field?: string }[]; retryAfterSeconds?: number };
+  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: { reason: string; message: string; field?: string }[]; retryAfterSeconds?: number };
   code: number;
 }
 
+/** [conv] "Response Status Kind": every error is a Status with code, reason, message and details. */
 export function kubeStatus(code: number, reason: string, message: string, details?: KubeStatus['details']): KubeStatus {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
 }
@@ -75,15 +75,32 @@ export interface TimelineStep {
   status: Json;
 }
 
+/** An object that exists before the test, with the field manager that owns its applied fields. */
+export interface SeedObject {
+  object: Json;
+  manager: string;
+  status?: Json;
+}
+
 export interface FakeKubeOptions {
   /** Bearer token every request must carry; undefined: no check. */
   token?: string;
   crdInstalled?: boolean;
   namespaces?: string[];
-  secrets?: { namespace: string; name: string; data: Record<string, string> }[];
+  secrets?: { namespace: string; name: string; data: Record<string, string>; annotations?: Record<string, string>; labels?: Record<string, string> }[];
   /** CRs that exist before the test, with the field manager that owns their fields. */
-  gmconnectors?: { object: Json; manager: string; status?: Json }[];
+  gmconnectors?: SeedObject[];
+  /** Any other objects (Namespaces, Deployments, Services, ConfigMaps, ...) that exist before the test. */
+  objects?: SeedObject[];
   timeline?: TimelineStep[];
+  /**
+   * The Deployment controller stand-in: after an apply that creates or changes a Deployment, its
+   * status says every replica is available after `availableAfterMs` (default 100), except for the
+   * Deployments named in `unavailable` (their pods never become ready). `false`: no controller.
+   */
+  deployments?: { availableAfterMs?: number; unavailable?: string[] } | false;
+  /** How long a deleted namespace stays Terminating before it and its contents are gone (default 50 ms). */
+  namespaceTerminationMs?: number;
   faults?: Fault[];
   maxRequests?: number;
   /** Ends every watch after this many seconds, as the apiserver ends long watches on its own. */
@@ -99,55 +116,131 @@ export interface RecordedRequest {
   body: string;
 }
 
-interface StoredObject {
+export interface StoredObject {
   object: Json;
   /** leaf path -> field managers that own it */
   owners: Map<string, Set<string>>;
 }
 
+interface ResourceType {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+  /** The CR returns the deleted object; built-in registries answer a Status Success (apiserver registry store, ReturnDeletedObject). */
+  returnsDeleted?: boolean;
+}
+
+const RESOURCES: ResourceType[] = [
+  { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, returnsDeleted: true },
+  { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+  { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
+  { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
+  { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
+  { group: '', version: 'v1', plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true },
+  { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
+  { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', namespaced: true },
+  { group: 'gmc.opea.io', version: 'v1alpha3', plural: 'gmconnectors', kind: 'GMConnector', namespaced: true, returnsDeleted: true },
+];
+const GMC = RESOURCES[RESOURCES.length - 1];
+const APPLY = 'application/apply-patch+yaml';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+const apiVersionOf = (t: ResourceType) => (t.group ? `${t.group}/${t.version}` : t.version);
+const qualified = (t: ResourceType) => (t.group ? `${t.plural}.${t.group}` : t.plural);
+
+interface Leaf {
+  segments: string[];
+  value: string;
+}
+
+function leaves(value: unknown, segments: string[], out: Map<string, Leaf>): void {
+  const isMap = value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (isMap && Object.keys(value as Json).length > 0) {
+    for (const [k, v] of Object.entries(value as Json)) leaves(v, [...segments, k], out);
+  } else {
+    // [ssa] "Merge strategy": lists are atomic unless the schema says otherwise — this fake treats every list as atomic.
+    out.set(`.${segments.join('.')}`, { segments, value: JSON.stringify(value) });
+  }
+}
+
+/** [ssa] The fields an applier sets: everything but apiVersion, kind, status and server-set metadata. */
+function appliedLeaves(object: Json): Map<string, Leaf> {
+  const out = new Map<string, Leaf>();
+  for (const [k, v] of Object.entries(object)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) leaves(v, [k], out);
+  const md = (object.metadata ?? {}) as Json;
+  if (md.labels) leaves(md.labels, ['metadata', 'labels'], out);
+  if (md.annotations) leaves(md.annotations, ['metadata', 'annotations'], out);
+  return out;
+}
+
+function setPath(target: Json, segments: string[], value: unknown): void {
+  let at = target;
+  for (const s of segments.slice(0, -1)) {
+    if (at[s] === null || typeof at[s] !== 'object' || Array.isArray(at[s])) at[s] = {};
+    at = at[s] as Json;
+  }
+  at[segments[segments.length - 1]] = value;
+}
+
+/** [concepts] "Label selectors" (equality- and existence-based) as the list and watch queries take them. */
+function labelMatcher(selector: string): ((labels: Record<string, string>) => boolean) | string {
+  const tests: ((l: Record<string, string>) => boolean)[] = [];
+  for (const raw of selector.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^([\w./-]+)\s*!=\s*([\w.-]*)$/.exec(raw))) {
+      const [, k, v] = m;
+      tests.push((l) => l[k] !== v);
+    } else if ((m = /^([\w./-]+)\s*==?\s*([\w.-]*)$/.exec(raw))) {
+      const [, k, v] = m;
+      tests.push((l) => l[k] === v);
+    } else if ((m = /^!([\w./-]+)$/.exec(raw))) {
+      const k = m[1];
+      tests.push((l) => !(k in l));
+    } else if ((m = /^([\w./-]+)$/.exec(raw))) {
+      const k = m[1];
+      tests.push((l) => k in l);
+    } else {
+      return `unable to parse requirement: found '${raw}'`;
+    }
+  }
+  return (labels) => tests.every((t) => t(labels));
+}
+
+interface Selection {
+  name?: string;
+  namespace?: string;
+  labels: (labels: Record<string, string>) => boolean;
+}
+
 interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  plural: string;
   object: Json;
   rv: number;
 }
 
 interface Watcher {
-  namespace: string;
-  name?: string;
+  plural: string;
+  selection: Selection;
   res: http.ServerResponse;
   timer?: NodeJS.Timeout;
 }
 
-const GMC = { group: 'gmc.opea.io', version: 'v1alpha3', plural: 'gmconnectors', kind: 'GMConnector' };
-const APPLY = 'application/apply-patch+yaml';
-
-const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-
-function leaves(value: unknown, prefix: string, out: Map<string, string>): void {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value as Json)) leaves(v, `${prefix}.${k}`, out);
-  } else {
-    out.set(prefix, JSON.stringify(value));
-  }
-}
-
-/** The fields an applier sets: spec, labels and annotations (status and server-set metadata are not applied). */
-function appliedLeaves(object: Json): Map<string, string> {
-  const out = new Map<string, string>();
-  leaves(object.spec, '.spec', out);
-  const md = (object.metadata ?? {}) as Json;
-  if (md.labels) leaves(md.labels, '.metadata.labels', out);
-  if (md.annotations) leaves(md.annotations, '.metadata.annotations', out);
-  return out;
+interface Route {
+  type: ResourceType;
+  namespace?: string;
+  name?: string;
 }
 
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
-  readonly namespaces = new Set<string>();
-  readonly secrets = new Map<string, Json>();
-  readonly gmconnectors = new Map<string, StoredObject>();
   /** Set when a request came past maxRequests. */
   limitHit = false;
+  private readonly store = new Map<string, Map<string, StoredObject>>(RESOURCES.map((t) => [t.plural, new Map()]));
   private resourceVersion = 100;
   private readonly events: WatchEvent[] = [];
   private readonly watchers = new Set<Watcher>();
@@ -158,17 +251,13 @@ export class FakeKubeApi {
   url = '';
 
   private constructor(readonly options: FakeKubeOptions) {
-    for (const ns of options.namespaces ?? []) this.namespaces.add(ns);
+    for (const ns of options.namespaces ?? []) this.seed({ object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, manager: 'kubectl' });
     for (const s of options.secrets ?? []) {
-      this.secrets.set(`${s.namespace}/${s.name}`, { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: this.meta(s.name, s.namespace), data: Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
+      const data = Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+      this.seed({ object: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: s.name, namespace: s.namespace, ...(s.labels ? { labels: s.labels } : {}), ...(s.annotations ? { annotations: s.annotations } : {}) }, data }, manager: 'kubectl' });
     }
-    for (const g of options.gmconnectors ?? []) {
-      const md = g.object.metadata as { name: string; namespace: string };
-      const object = { ...clone(g.object), metadata: { ...clone(md), ...this.meta(md.name, md.namespace), generation: 1 }, ...(g.status ? { status: clone(g.status) } : {}) };
-      const owners = new Map<string, Set<string>>();
-      for (const p of appliedLeaves(object).keys()) owners.set(p, new Set([g.manager]));
-      this.gmconnectors.set(`${md.namespace}/${md.name}`, { object, owners });
-    }
+    for (const g of options.gmconnectors ?? []) this.seed(g);
+    for (const o of options.objects ?? []) this.seed(o);
     this.faults = (options.faults ?? []).map((f) => ({ ...f, used: 0 }));
   }
 
@@ -184,6 +273,27 @@ export class FakeKubeApi {
     return api;
   }
 
+  /** Names of the namespaces that exist (Terminating ones included, as the real server keeps them until they are empty). */
+  get namespaces(): Set<string> {
+    return new Set(this.store.get('namespaces')?.keys());
+  }
+
+  /** Secrets by "namespace/name". */
+  get secrets(): Map<string, Json> {
+    return new Map([...(this.store.get('secrets') ?? new Map<string, StoredObject>())].map(([k, s]) => [k, s.object]));
+  }
+
+  get gmconnectors(): Map<string, StoredObject> {
+    return this.store.get(GMC.plural) as Map<string, StoredObject>;
+  }
+
+  /** The stored objects of one resource type (its plural, e.g. "deployments"), by "namespace/name" (or "name"). */
+  stored(plural: string): Map<string, StoredObject> {
+    const map = this.store.get(plural);
+    if (!map) throw new Error(`the fake API server has no resource "${plural}"`);
+    return map;
+  }
+
   /** Requests that server-side applied (PATCH with the apply content type). */
   get applies(): RecordedRequest[] {
     return this.requests.filter((r) => r.method === 'PATCH');
@@ -191,20 +301,21 @@ export class FakeKubeApi {
 
   /** Writes a status onto a stored CR now, as GMC's controller does through the status subresource. */
   setStatus(namespace: string, name: string, status: Json): void {
-    const stored = this.gmconnectors.get(`${namespace}/${name}`);
-    if (!stored) throw new Error(`no GMConnector ${namespace}/${name}`);
+    this.setObjectStatus(GMC.plural, namespace, name, status);
+  }
+
+  /** Writes a status onto any stored object now, as its controller would (and tells the watchers). */
+  setObjectStatus(plural: string, namespace: string | undefined, name: string, status: Json): void {
+    const stored = this.stored(plural).get(namespace ? `${namespace}/${name}` : name);
+    if (!stored) throw new Error(`no ${plural} ${namespace ?? ''}/${name}`);
     stored.object.status = clone(status);
     this.bump(stored.object);
-    this.emit('MODIFIED', stored.object);
+    this.emit('MODIFIED', plural, stored.object);
   }
 
   /** Deletes a stored CR and tells the watchers. */
   deleteGmConnector(namespace: string, name: string): void {
-    const stored = this.gmconnectors.get(`${namespace}/${name}`);
-    if (!stored) return;
-    this.gmconnectors.delete(`${namespace}/${name}`);
-    this.bump(stored.object);
-    this.emit('DELETED', stored.object);
+    this.remove(GMC, `${namespace}/${name}`);
   }
 
   async close(): Promise<void> {
@@ -221,12 +332,33 @@ export class FakeKubeApi {
 
   // ------------------------------------------------------------------------------------- plumbing
 
+  private seed(seed: SeedObject): void {
+    const type = RESOURCES.find((t) => apiVersionOf(t) === seed.object.apiVersion && t.kind === seed.object.kind);
+    if (!type) throw new Error(`the fake API server has no kind ${String(seed.object.kind)}`);
+    const md = seed.object.metadata as { name: string; namespace?: string };
+    const object: Json = { ...clone(seed.object), metadata: { ...clone(md), ...this.meta(md.name, type.namespaced ? md.namespace : undefined), ...('spec' in seed.object ? { generation: 1 } : {}) } };
+    if (seed.status) object.status = clone(seed.status);
+    if (type.plural === 'namespaces') object.status = { phase: 'Active' };
+    const owners = new Map<string, Set<string>>();
+    for (const p of appliedLeaves(object).keys()) owners.set(p, new Set([seed.manager]));
+    this.stored(type.plural).set(type.namespaced ? `${md.namespace}/${md.name}` : md.name, { object, owners });
+  }
+
   private meta(name: string, namespace?: string): Json {
     return { name, ...(namespace ? { namespace } : {}), uid: `uid-${name}-${this.resourceVersion}`, resourceVersion: String(++this.resourceVersion), creationTimestamp: '2026-01-01T00:00:00Z' };
   }
 
   private bump(object: Json): void {
+    // [concepts] "Resource versions": every write gives the object a new resourceVersion.
     (object.metadata as Json).resourceVersion = String(++this.resourceVersion);
+  }
+
+  private later(ms: number, run: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      run();
+    }, ms);
+    this.timers.add(t);
   }
 
   private send(res: http.ServerResponse, code: number, body: unknown): void {
@@ -267,6 +399,10 @@ export class FakeKubeApi {
     });
   }
 
+  private typeInstalled(t: ResourceType): boolean {
+    return t !== GMC || this.options.crdInstalled !== false;
+  }
+
   private route(r: RecordedRequest, res: http.ServerResponse): void {
     if (this.requests.length > (this.options.maxRequests ?? 500)) {
       this.limitHit = true;
@@ -275,8 +411,8 @@ export class FakeKubeApi {
     if (this.options.token !== undefined && r.authorization !== `Bearer ${this.options.token}`) {
       return this.fail(res, kubeStatus(401, 'Unauthorized', 'Unauthorized'));
     }
+    const isWatch = r.query.get('watch') === 'true' || r.query.get('watch') === '1';
     for (const f of this.faults) {
-      const isWatch = r.query.get('watch') === 'true' || r.query.get('watch') === '1';
       if ((f.method === undefined || f.method === r.method) && f.path.test(r.path) && (f.watch === undefined || f.watch === isWatch) && (f.times === undefined || f.used < f.times)) {
         f.used += 1;
         return this.fail(res, f.status);
@@ -284,84 +420,134 @@ export class FakeKubeApi {
     }
     const dryRuns = r.query.getAll('dryRun');
     if (dryRuns.some((d) => d !== 'All')) {
+      // [concepts] "Dry-run": All is the only accepted value.
       return this.fail(res, kubeStatus(422, 'Invalid', `PatchOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: "${dryRuns.join(',')}": supported values: "All"`));
     }
     const dryRun = dryRuns.includes('All');
     const p = r.path.replace(/\/+$/, '');
-    let m: RegExpExecArray | null;
+    const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))((?:\/[^/]+)*)$/.exec(p);
+    if (!m) return this.notFoundText(res);
+    const group = m[1] ? '' : m[2];
+    const version = m[1] ?? m[3];
+    const rest = m[4].split('/').filter(Boolean).map(decodeURIComponent);
+    const types = RESOURCES.filter((t) => t.group === group && t.version === version && this.typeInstalled(t));
+    if (types.length === 0) return this.notFoundText(res);
+    if (rest.length === 0 && r.method === 'GET') return this.discovery(group, version, types, res);
 
-    if ((m = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(p)) && r.method === 'GET') {
-      const ns = decodeURIComponent(m[1]);
-      if (!this.namespaces.has(ns)) return this.fail(res, kubeStatus(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
-      return this.send(res, 200, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, status: { phase: 'Active' } });
+    let route: Route | undefined;
+    if (rest[0] === 'namespaces' && rest.length <= 2 && group === '') route = { type: RESOURCES[0], name: rest[1] };
+    else if (rest[0] === 'namespaces' && (rest.length === 3 || rest.length === 4)) {
+      const type = types.find((t) => t.plural === rest[2] && t.namespaced);
+      if (type) route = { type, namespace: rest[1], name: rest[3] };
+    } else if (rest.length <= 2) {
+      const type = types.find((t) => t.plural === rest[0] && !t.namespaced);
+      if (type) route = { type, name: rest[1] };
     }
-    if (p === '/api/v1/namespaces' && r.method === 'POST') {
-      const body = JSON.parse(r.body) as Json;
-      const name = String((body.metadata as Json | undefined)?.name ?? '');
-      if (this.namespaces.has(name)) return this.fail(res, kubeStatus(409, 'AlreadyExists', `namespaces "${name}" already exists`, { name, kind: 'namespaces' }));
-      if (!dryRun) this.namespaces.add(name);
-      return this.send(res, 201, { ...body, metadata: { ...(body.metadata as Json), ...this.meta(name) }, status: { phase: 'Active' } });
+    if (!route) return this.notFoundText(res);
+    const { type, namespace, name } = route;
+    if (name === undefined) {
+      if (r.method === 'GET') return isWatch ? this.watch(r, type, namespace, res) : this.list(r, type, namespace, res);
+      if (r.method === 'POST') return this.create(r, type, namespace, dryRun, res);
+      return this.fail(res, kubeStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
     }
-    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/.exec(p)) && r.method === 'GET') {
-      const key = `${decodeURIComponent(m[1])}/${decodeURIComponent(m[2])}`;
-      const secret = this.secrets.get(key);
-      if (!secret) return this.fail(res, kubeStatus(404, 'NotFound', `secrets "${decodeURIComponent(m[2])}" not found`, { name: decodeURIComponent(m[2]), kind: 'secrets' }));
-      return this.send(res, 200, secret);
+    const key = namespace ? `${namespace}/${name}` : name;
+    if (r.method === 'GET') {
+      const stored = this.stored(type.plural).get(key);
+      return stored ? this.send(res, 200, stored.object) : this.fail(res, this.notFound(type, name));
     }
-    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(p)) && r.method === 'POST') {
-      const ns = decodeURIComponent(m[1]);
-      const body = JSON.parse(r.body) as Json;
-      const name = String((body.metadata as Json | undefined)?.name ?? '');
-      if (!this.namespaces.has(ns)) return this.fail(res, kubeStatus(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
-      if (this.secrets.has(`${ns}/${name}`)) return this.fail(res, kubeStatus(409, 'AlreadyExists', `secrets "${name}" already exists`, { name, kind: 'secrets' }));
-      const data: Record<string, string> = {};
-      for (const [k, v] of Object.entries((body.stringData ?? {}) as Record<string, string>)) data[k] = Buffer.from(v).toString('base64');
-      for (const [k, v] of Object.entries((body.data ?? {}) as Record<string, string>)) data[k] = v;
-      const stored = { apiVersion: 'v1', kind: 'Secret', type: body.type ?? 'Opaque', metadata: { ...(body.metadata as Json), ...this.meta(name, ns) }, data };
-      if (!dryRun) this.secrets.set(`${ns}/${name}`, stored);
-      return this.send(res, 201, stored);
-    }
-
-    if (p === `/apis/${GMC.group}` || p.startsWith(`/apis/${GMC.group}/`)) {
-      if (this.options.crdInstalled === false) return this.notFoundText(res);
-      return this.routeGmc(r, p, dryRun, res);
-    }
-    return this.notFoundText(res);
+    if (r.method === 'PATCH') return this.apply(r, type, namespace, name, dryRun, res);
+    if (r.method === 'DELETE') return this.delete(r, type, key, name, dryRun, res);
+    return this.fail(res, kubeStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
   }
 
-  private routeGmc(r: RecordedRequest, p: string, dryRun: boolean, res: http.ServerResponse): void {
-    const base = `/apis/${GMC.group}/${GMC.version}`;
-    if (p === base && r.method === 'GET') {
-      return this.send(res, 200, {
-        kind: 'APIResourceList',
-        apiVersion: 'v1',
-        groupVersion: `${GMC.group}/${GMC.version}`,
-        resources: [
-          { name: GMC.plural, singularName: 'gmconnector', namespaced: true, kind: GMC.kind, verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'], shortNames: ['gmc'], storageVersionHash: 'fake' },
-          { name: `${GMC.plural}/status`, singularName: '', namespaced: true, kind: GMC.kind, verbs: ['get', 'patch', 'update'] },
-        ],
-      });
-    }
-    let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^${base}/namespaces/([^/]+)/${GMC.plural}$`).exec(p)) && r.method === 'GET') {
-      const ns = decodeURIComponent(m[1]);
-      if (r.query.get('watch') === 'true' || r.query.get('watch') === '1') return this.watch(r, ns, res);
-      const items = [...this.gmconnectors.values()].map((s) => s.object).filter((o) => (o.metadata as Json).namespace === ns);
-      return this.send(res, 200, { apiVersion: `${GMC.group}/${GMC.version}`, kind: 'GMConnectorList', metadata: { resourceVersion: String(this.resourceVersion) }, items });
-    }
-    if (!(m = new RegExp(`^${base}/namespaces/([^/]+)/${GMC.plural}/([^/]+)$`).exec(p))) return this.notFoundText(res);
-    const ns = decodeURIComponent(m[1]);
-    const name = decodeURIComponent(m[2]);
-    const key = `${ns}/${name}`;
-    const notFound = () => this.fail(res, kubeStatus(404, 'NotFound', `${GMC.plural}.${GMC.group} "${name}" not found`, { name, group: GMC.group, kind: GMC.plural }));
-    if (r.method === 'GET') {
-      const stored = this.gmconnectors.get(key);
-      return stored ? this.send(res, 200, stored.object) : notFound();
-    }
-    if (r.method !== 'PATCH') return this.fail(res, kubeStatus(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+  /** [conv] "404 StatusNotFound": `<resource>[.<group>] "<name>" not found`, details naming the object. */
+  private notFound(type: ResourceType, name: string): KubeStatus {
+    return kubeStatus(404, 'NotFound', `${qualified(type)} "${name}" not found`, { name, ...(type.group ? { group: type.group } : {}), kind: type.plural });
+  }
 
+  private namespaceProblem(namespace: string | undefined): KubeStatus | undefined {
+    if (namespace === undefined) return undefined;
+    const ns = this.stored('namespaces').get(namespace);
+    // [ns] NamespaceLifecycle admission: no writes into a namespace that does not exist or is being deleted.
+    if (!ns) return kubeStatus(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+    if ((ns.object.status as Json | undefined)?.phase === 'Terminating') {
+      return kubeStatus(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, { name: namespace, kind: 'namespaces', causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] });
+    }
+    return undefined;
+  }
+
+  private discovery(group: string, version: string, types: ResourceType[], res: http.ServerResponse): void {
+    this.send(res, 200, {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: group ? `${group}/${version}` : version,
+      resources: types.flatMap((t) => [
+        { name: t.plural, singularName: t.kind.toLowerCase(), namespaced: t.namespaced, kind: t.kind, verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], ...(t === GMC ? { shortNames: ['gmc'] } : {}), storageVersionHash: 'fake' },
+        { name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] },
+      ]),
+    });
+  }
+
+  /** [concepts] "Field selectors": metadata.name and metadata.namespace work on every resource. */
+  private selection(r: RecordedRequest, namespace: string | undefined): Selection | string {
+    const fields = r.query.get('fieldSelector') ?? '';
+    const out: Selection = { namespace, labels: () => true };
+    for (const part of fields.split(',').filter(Boolean)) {
+      const m = /^metadata\.(name|namespace)==?(.+)$/.exec(part);
+      if (!m) return `"${part}" is not a known field selector: only "metadata.name", "metadata.namespace"`;
+      if (m[1] === 'name') out.name = m[2];
+      else out.namespace = m[2];
+    }
+    const labels = labelMatcher(r.query.get('labelSelector') ?? '');
+    if (typeof labels === 'string') return labels;
+    out.labels = labels;
+    return out;
+  }
+
+  private matches(selection: Selection, object: Json): boolean {
+    const md = object.metadata as { name: string; namespace?: string; labels?: Record<string, string> };
+    return (selection.namespace === undefined || md.namespace === selection.namespace) && (selection.name === undefined || md.name === selection.name) && selection.labels(md.labels ?? {});
+  }
+
+  private list(r: RecordedRequest, type: ResourceType, namespace: string | undefined, res: http.ServerResponse): void {
+    const selection = this.selection(r, namespace);
+    if (typeof selection === 'string') return this.fail(res, kubeStatus(400, 'BadRequest', selection));
+    const items = [...this.stored(type.plural).values()].map((s) => s.object).filter((o) => this.matches(selection, o));
+    // [concepts] "Efficient detection of changes": a list carries the collection's resourceVersion to watch from.
+    this.send(res, 200, { apiVersion: apiVersionOf(type), kind: `${type.kind}List`, metadata: { resourceVersion: String(this.resourceVersion) }, items });
+  }
+
+  private create(r: RecordedRequest, type: ResourceType, namespace: string | undefined, dryRun: boolean, res: http.ServerResponse): void {
+    const body = JSON.parse(r.body) as Json;
+    const name = String((body.metadata as Json | undefined)?.name ?? '');
+    const problem = this.namespaceProblem(namespace);
+    if (problem) return this.fail(res, problem);
+    const key = namespace ? `${namespace}/${name}` : name;
+    // [conv] "409 StatusConflict" with reason AlreadyExists when the name is taken.
+    if (this.stored(type.plural).has(key)) return this.fail(res, kubeStatus(409, 'AlreadyExists', `${qualified(type)} "${name}" already exists`, { name, ...(type.group ? { group: type.group } : {}), kind: type.plural }));
+    const object: Json = { ...body, metadata: { ...(body.metadata as Json), ...this.meta(name, namespace) } };
+    if (type.plural === 'secrets') {
+      // stringData is write-only: the server merges it into data (base64) and never returns it.
+      const data: Record<string, string> = { ...((body.data ?? {}) as Record<string, string>) };
+      for (const [k, v] of Object.entries((body.stringData ?? {}) as Record<string, string>)) data[k] = Buffer.from(v).toString('base64');
+      delete object.stringData;
+      object.type = body.type ?? 'Opaque';
+      object.data = data;
+    }
+    if (type.plural === 'namespaces') object.status = { phase: 'Active' };
+    const manager = r.query.get('fieldManager') ?? 'unknown';
+    const owners = new Map<string, Set<string>>();
+    for (const p of appliedLeaves(object).keys()) owners.set(p, new Set([manager]));
+    if (!dryRun) {
+      this.stored(type.plural).set(key, { object, owners });
+      this.emit('ADDED', type.plural, object);
+    }
+    this.send(res, 201, object);
+  }
+
+  private apply(r: RecordedRequest, type: ResourceType, namespace: string | undefined, name: string, dryRun: boolean, res: http.ServerResponse): void {
     const contentType = r.contentType.split(';')[0].trim().toLowerCase();
-    const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', APPLY];
+    const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY];
     if (!patchTypes.includes(contentType)) {
       return this.fail(res, kubeStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${patchTypes.join(', ')}`));
     }
@@ -369,6 +555,7 @@ export class FakeKubeApi {
       // This fake speaks apply only; the module never sends other patches.
       return this.fail(res, kubeStatus(415, 'UnsupportedMediaType', `this fake API server accepts only ${APPLY} patches`));
     }
+    // [ssa] "Field management": an apply names its field manager (ValidatePatchOptions).
     const manager = r.query.get('fieldManager') ?? '';
     if (manager === '') {
       return this.fail(res, kubeStatus(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', { group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }] }));
@@ -382,96 +569,201 @@ export class FakeKubeApi {
     }
     if (body === null || typeof body !== 'object') return this.fail(res, kubeStatus(400, 'BadRequest', 'the body of the request was in an unknown format'));
     const md = (body.metadata ?? {}) as Json;
-    if (body.apiVersion !== `${GMC.group}/${GMC.version}` || body.kind !== GMC.kind) {
-      return this.fail(res, kubeStatus(400, 'BadRequest', `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${GMC.group}/${GMC.version})`));
+    if (body.apiVersion !== apiVersionOf(type) || body.kind !== type.kind) {
+      return this.fail(res, kubeStatus(400, 'BadRequest', `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`));
     }
     if (md.name !== name) return this.fail(res, kubeStatus(400, 'BadRequest', 'the name of the object does not match the name on the URL'));
-    if (md.namespace !== undefined && md.namespace !== ns) return this.fail(res, kubeStatus(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
+    if (namespace !== undefined && md.namespace !== undefined && md.namespace !== namespace) return this.fail(res, kubeStatus(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
     if (md.managedFields !== undefined) return this.fail(res, kubeStatus(400, 'BadRequest', 'metadata.managedFields must be nil'));
-    if (!this.namespaces.has(ns)) return this.fail(res, kubeStatus(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
-    if (body.spec === undefined || body.spec === null) {
-      return this.fail(res, invalidStatus(GMC.kind, GMC.group, name, [{ field: 'spec', reason: 'FieldValueRequired', message: 'Required value' }]));
-    }
+    const problem = this.namespaceProblem(namespace);
+    if (problem) return this.fail(res, problem);
+    const key = namespace ? `${namespace}/${name}` : name;
+    const existing = this.stored(type.plural).get(key);
+    const invalid = this.validate(type, name, body, existing?.object);
+    if (invalid) return this.fail(res, invalid);
 
-    const existing = this.gmconnectors.get(key);
     const applied = appliedLeaves(body);
+    const current = existing ? appliedLeaves(existing.object) : new Map<string, Leaf>();
     const owners = new Map<string, Set<string>>();
     for (const [k, v] of existing?.owners ?? []) owners.set(k, new Set(v));
-    if (existing) {
-      const current = appliedLeaves(existing.object);
-      const conflicts: { field: string; manager: string }[] = [];
-      for (const [field, value] of applied) {
-        const others = [...(owners.get(field) ?? [])].filter((o) => o !== manager);
-        if (others.length > 0 && current.get(field) !== value) for (const o of others) conflicts.push({ field, manager: o });
-      }
-      if (conflicts.length > 0 && !force) {
-        const byManager = [...new Set(conflicts.map((c) => c.manager))];
-        const message =
-          conflicts.length === 1
-            ? `Apply failed with 1 conflict: conflict with "${conflicts[0].manager}" using ${GMC.group}/${GMC.version}: ${conflicts[0].field}`
-            : `Apply failed with ${conflicts.length} conflicts: ${byManager.map((o) => `conflicts with "${o}" using ${GMC.group}/${GMC.version}:\n${conflicts.filter((c) => c.manager === o).map((c) => `- ${c.field}`).join('\n')}`).join('\n')}`;
-        return this.fail(res, kubeStatus(409, 'Conflict', message, { causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${GMC.group}/${GMC.version}`, field: c.field })) }));
-      }
-      // What this manager applied before and leaves out now is no longer its own.
-      for (const [field, set] of owners) if (!applied.has(field)) set.delete(manager);
+    // [ssa] "Conflicts": a different value for a field another manager owns is a conflict, unless forced.
+    const conflicts: { field: string; manager: string }[] = [];
+    for (const [field, leaf] of applied) {
+      const others = [...(owners.get(field) ?? [])].filter((o) => o !== manager);
+      if (others.length > 0 && current.get(field)?.value !== leaf.value) for (const o of others) conflicts.push({ field, manager: o });
     }
-    const before = existing ? appliedLeaves(existing.object) : new Map<string, string>();
-    for (const [field, value] of applied) {
-      // The same value as now: ownership is shared. A new value (taken by force, or with no other
-      // owner, else there was a conflict above): this manager alone owns it.
-      const shared = !force && before.get(field) === value;
+    if (conflicts.length > 0 && !force) {
+      const byManager = [...new Set(conflicts.map((c) => c.manager))];
+      const using = apiVersionOf(type);
+      const message =
+        conflicts.length === 1
+          ? `Apply failed with 1 conflict: conflict with "${conflicts[0].manager}" using ${using}: ${conflicts[0].field}`
+          : `Apply failed with ${conflicts.length} conflicts: ${byManager.map((o) => `conflicts with "${o}" using ${using}:\n${conflicts.filter((c) => c.manager === o).map((c) => `- ${c.field}`).join('\n')}`).join('\n')}`;
+      return this.fail(res, kubeStatus(409, 'Conflict', message, { causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${using}`, field: c.field })) }));
+    }
+    // [ssa] "Merge strategy": a field this manager applied before and leaves out now is removed,
+    // unless another manager owns it too; fields nobody owns (defaults, other writers') stay.
+    const merged = new Map(current);
+    for (const [field, set] of owners) {
+      if (applied.has(field) || !set.delete(manager)) continue;
+      if (set.size === 0) {
+        owners.delete(field);
+        merged.delete(field);
+      }
+    }
+    for (const [field, leaf] of applied) {
+      // The same value as now: ownership is shared. A new value (forced, or with no other owner):
+      // this manager alone owns it.
+      const shared = current.get(field)?.value === leaf.value;
       const set = shared ? owners.get(field) ?? new Set<string>() : new Set<string>();
       set.add(manager);
       owners.set(field, set);
+      merged.set(field, leaf);
     }
-    const specChanged = JSON.stringify(existing?.object.spec) !== JSON.stringify(body.spec);
-    const prevMeta = (existing?.object.metadata ?? {}) as Json;
-    const object: Json = {
-      ...clone(body),
-      metadata: {
-        ...clone(md),
-        namespace: ns,
-        uid: prevMeta.uid ?? `uid-${name}`,
-        creationTimestamp: prevMeta.creationTimestamp ?? '2026-01-01T00:00:00Z',
-        generation: existing ? Number(prevMeta.generation ?? 1) + (specChanged ? 1 : 0) : 1,
-        resourceVersion: String(prevMeta.resourceVersion ?? '0'),
-        managedFields: [...new Set([...owners.values()].flatMap((s) => [...s]))].sort().map((mgr) => ({ manager: mgr, operation: 'Apply', apiVersion: `${GMC.group}/${GMC.version}`, fieldsType: 'FieldsV1' })),
-      },
-      ...(existing?.object.status ? { status: clone(existing.object.status) } : {}),
+    const prev = existing?.object ?? {};
+    const prevMeta = (prev.metadata ?? {}) as Json;
+    const object: Json = { apiVersion: body.apiVersion, kind: body.kind, metadata: {} };
+    for (const leaf of merged.values()) setPath(object, leaf.segments, JSON.parse(leaf.value));
+    const contentChanged = canonical(withoutMeta(prev)) !== canonical(withoutMeta(object));
+    if (type.plural === 'services' && object.spec && !(object.spec as Json).clusterIP) (object.spec as Json).clusterIP = `10.96.0.${(this.resourceVersion % 250) + 2}`;
+    const managedFields = [...new Set([...owners.values()].flatMap((s) => [...s]))].sort().map((mgr) => ({ manager: mgr, operation: 'Apply', apiVersion: apiVersionOf(type), fieldsType: 'FieldsV1' }));
+    object.metadata = {
+      ...(object.metadata as Json),
+      name,
+      ...(namespace ? { namespace } : {}),
+      uid: prevMeta.uid ?? `uid-${name}`,
+      creationTimestamp: prevMeta.creationTimestamp ?? '2026-01-01T00:00:00Z',
+      // [conv] "metadata.generation": rises with every change of the desired state (not of metadata or status).
+      ...('spec' in object ? { generation: existing ? Number(prevMeta.generation ?? 1) + (contentChanged ? 1 : 0) : 1 } : {}),
+      resourceVersion: String(prevMeta.resourceVersion ?? '0'),
+      managedFields,
     };
-    const unchanged = existing !== undefined && !specChanged && JSON.stringify(existing.object.metadata) === JSON.stringify(object.metadata);
+    if (prev.status) object.status = clone(prev.status);
+    else if (type.plural === 'namespaces') object.status = { phase: 'Active' };
+    const unchanged = existing !== undefined && canonical(existing.object) === canonical(object);
     if (!unchanged) (object.metadata as Json).resourceVersion = String(dryRun ? this.resourceVersion + 1 : ++this.resourceVersion);
     if (dryRun) return this.send(res, existing ? 200 : 201, object);
-    this.gmconnectors.set(key, { object, owners });
-    if (!unchanged) this.emit(existing ? 'MODIFIED' : 'ADDED', object);
-    if (!existing) this.startTimeline(ns, name);
+    this.stored(type.plural).set(key, { object, owners });
+    if (!unchanged) this.emit(existing ? 'MODIFIED' : 'ADDED', type.plural, object);
+    if (!existing && type === GMC) this.startTimeline(namespace as string, name);
+    if (type.plural === 'deployments' && (!existing || contentChanged)) this.rollOut(namespace as string, name);
     return this.send(res, existing ? 200 : 201, object);
+  }
+
+  /** The validation the real API server does for the kinds the tests apply (422 Invalid with causes). */
+  private validate(type: ResourceType, name: string, body: Json, existing: Json | undefined): KubeStatus | undefined {
+    const invalid = (field: string, reason: string, message: string) => invalidStatus(type.kind, type.group, name, [{ field, reason, message }]);
+    const nameOk = type.plural === 'namespaces' || type.plural === 'services' ? DNS_LABEL.test(name) && name.length <= 63 : DNS_SUBDOMAIN.test(name) && name.length <= 253;
+    if (!nameOk) return invalid('metadata.name', 'FieldValueInvalid', `Invalid value: "${name}": a lowercase RFC 1123 ${type.plural === 'namespaces' || type.plural === 'services' ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.'`);
+    const spec = body.spec as Json | undefined;
+    if (type === GMC && (spec === undefined || spec === null)) return invalid('spec', 'FieldValueRequired', 'Required value');
+    if (type.plural === 'deployments') {
+      const selector = ((spec?.selector as Json | undefined)?.matchLabels ?? {}) as Record<string, string>;
+      const labels = (((spec?.template as Json | undefined)?.metadata as Json | undefined)?.labels ?? {}) as Record<string, string>;
+      if (Object.keys(selector).length === 0) return invalid('spec.selector', 'FieldValueRequired', 'Required value');
+      if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) return invalid('spec.template.metadata.labels', 'FieldValueInvalid', `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``);
+      const before = ((existing?.spec as Json | undefined)?.selector as Json | undefined)?.matchLabels;
+      if (before !== undefined && JSON.stringify(before) !== JSON.stringify(selector)) return invalid('spec.selector', 'FieldValueInvalid', `Invalid value: ${JSON.stringify({ matchLabels: selector })}: field is immutable`);
+    }
+    if (type.plural === 'services' && !Array.isArray(spec?.ports) && (spec?.type ?? 'ClusterIP') !== 'ExternalName') return invalid('spec.ports', 'FieldValueRequired', 'Required value');
+    return undefined;
+  }
+
+  /** [gc] "Cascading deletion" and [ns] namespace deletion. */
+  private delete(r: RecordedRequest, type: ResourceType, key: string, name: string, dryRun: boolean, res: http.ServerResponse): void {
+    const policy = r.query.get('propagationPolicy') ?? (r.body ? (JSON.parse(r.body) as Json).propagationPolicy : undefined);
+    if (policy !== undefined && policy !== null && !['Orphan', 'Background', 'Foreground'].includes(String(policy))) {
+      return this.fail(res, kubeStatus(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan", "nil"`, { group: 'meta.k8s.io', kind: 'DeleteOptions', causes: [{ reason: 'FieldValueNotSupported', message: `Unsupported value: "${String(policy)}"`, field: 'propagationPolicy' }] }));
+    }
+    const stored = this.stored(type.plural).get(key);
+    if (!stored) return this.fail(res, this.notFound(type, name));
+    const md = stored.object.metadata as Json;
+    const success = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: md.uid } };
+    const terminating = clone(stored.object);
+    (terminating.metadata as Json).deletionTimestamp = '2026-01-01T00:00:01Z';
+    if (type.plural === 'namespaces') {
+      // The namespace stays, phase Terminating, until the namespace controller has deleted its contents.
+      terminating.status = { phase: 'Terminating' };
+      if (dryRun) return this.send(res, 200, terminating);
+      if ((md.deletionTimestamp as string | undefined) === undefined) {
+        stored.object = terminating;
+        this.bump(terminating);
+        this.emit('MODIFIED', type.plural, terminating);
+        this.later(this.options.namespaceTerminationMs ?? 50, () => {
+          for (const t of RESOURCES) if (t.namespaced) for (const k of [...this.stored(t.plural).keys()]) if (k.startsWith(`${name}/`)) this.remove(t, k);
+          this.remove(type, key);
+        });
+      }
+      return this.send(res, 200, stored.object);
+    }
+    if (policy === 'Foreground') {
+      // The owner stays, with the foregroundDeletion finalizer, until the garbage collector has deleted its dependents.
+      (terminating.metadata as Json).finalizers = [...(((md.finalizers as string[] | undefined) ?? []).filter((f) => f !== 'foregroundDeletion')), 'foregroundDeletion'];
+      if (dryRun) return this.send(res, 200, terminating);
+      stored.object = terminating;
+      this.bump(terminating);
+      this.emit('MODIFIED', type.plural, terminating);
+      this.later(20, () => this.remove(type, key));
+      return this.send(res, 200, terminating);
+    }
+    if (!dryRun) this.remove(type, key);
+    return this.send(res, 200, type.returnsDeleted ? stored.object : success);
+  }
+
+  private remove(type: ResourceType, key: string): void {
+    const stored = this.stored(type.plural).get(key);
+    if (!stored) return;
+    this.stored(type.plural).delete(key);
+    this.bump(stored.object);
+    this.emit('DELETED', type.plural, stored.object);
+  }
+
+  /** The Deployment controller stand-in: the rollout's status, as `kubectl rollout status` reads it. */
+  private rollOut(namespace: string, name: string): void {
+    const controller = this.options.deployments;
+    if (controller === false) return;
+    const key = `${namespace}/${name}`;
+    const stuck = (controller?.unavailable ?? []).includes(name);
+    this.later(controller?.availableAfterMs ?? 100, () => {
+      const stored = this.stored('deployments').get(key);
+      if (!stored) return;
+      const replicas = Number((stored.object.spec as Json).replicas ?? 1);
+      const generation = (stored.object.metadata as Json).generation;
+      this.setObjectStatus('deployments', namespace, name, {
+        observedGeneration: generation,
+        replicas,
+        updatedReplicas: replicas,
+        ...(stuck ? { unavailableReplicas: replicas } : { readyReplicas: replicas, availableReplicas: replicas }),
+        conditions: [
+          stuck
+            ? { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }
+            : { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' },
+          { type: 'Progressing', status: 'True', reason: stuck ? 'ReplicaSetUpdated' : 'NewReplicaSetAvailable', message: `ReplicaSet "${name}-5d9c7b" ${stuck ? 'is progressing' : 'has successfully progressed'}.` },
+        ],
+      });
+    });
   }
 
   private startTimeline(ns: string, name: string): void {
     for (const step of this.options.timeline ?? []) {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
+      this.later(step.afterMs, () => {
         if (this.gmconnectors.has(`${ns}/${name}`)) this.setStatus(ns, name, step.status);
-      }, step.afterMs);
-      this.timers.add(t);
+      });
     }
   }
 
-  private emit(type: WatchEvent['type'], object: Json): void {
-    const event: WatchEvent = { type, object: clone(object), rv: Number((object.metadata as Json).resourceVersion) };
+  private emit(type: WatchEvent['type'], plural: string, object: Json): void {
+    const event: WatchEvent = { type, plural, object: clone(object), rv: Number((object.metadata as Json).resourceVersion) };
     this.events.push(event);
-    const md = object.metadata as { name: string; namespace: string };
     for (const w of this.watchers) {
-      if (w.namespace === md.namespace && (w.name === undefined || w.name === md.name)) w.res.write(`${JSON.stringify({ type, object: event.object })}\n`);
+      if (w.plural === plural && this.matches(w.selection, object)) w.res.write(`${JSON.stringify({ type, object: event.object })}\n`);
     }
   }
 
-  private watch(r: RecordedRequest, ns: string, res: http.ServerResponse): void {
-    const selector = r.query.get('fieldSelector') ?? '';
-    const sel = /^metadata\.name=(.+)$/.exec(selector);
-    if (selector !== '' && !sel) return this.fail(res, kubeStatus(400, 'BadRequest', `"${selector}" is not a known field selector: only "metadata.name", "metadata.namespace"`));
-    const name = sel?.[1];
+  /** [concepts] "Efficient detection of changes": watch from a resourceVersion; 410 Gone when it is too old. */
+  private watch(r: RecordedRequest, type: ResourceType, namespace: string | undefined, res: http.ServerResponse): void {
+    const selection = this.selection(r, namespace);
+    if (typeof selection === 'string') return this.fail(res, kubeStatus(400, 'BadRequest', selection));
     const since = r.query.get('resourceVersion');
     const oldest = this.events.length > 0 ? this.events[0].rv : this.resourceVersion;
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
@@ -480,13 +772,12 @@ export class FakeKubeApi {
       res.end(`${JSON.stringify({ type: 'ERROR', object: kubeStatus(410, 'Expired', `too old resource version: ${since} (${oldest})`) })}\n`);
       return;
     }
-    const matches = (o: Json) => (o.metadata as Json).namespace === ns && (name === undefined || (o.metadata as Json).name === name);
     if (!since || since === '0') {
-      for (const s of this.gmconnectors.values()) if (matches(s.object)) res.write(`${JSON.stringify({ type: 'ADDED', object: s.object })}\n`);
+      for (const s of this.stored(type.plural).values()) if (this.matches(selection, s.object)) res.write(`${JSON.stringify({ type: 'ADDED', object: s.object })}\n`);
     } else {
-      for (const e of this.events) if (e.rv > Number(since) && matches(e.object)) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+      for (const e of this.events) if (e.plural === type.plural && e.rv > Number(since) && this.matches(selection, e.object)) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
     }
-    const w: Watcher = { namespace: ns, name, res };
+    const w: Watcher = { plural: type.plural, selection, res };
     const asked = Number(r.query.get('timeoutSeconds') ?? '0');
     const cap = this.options.maxWatchSeconds ?? 0;
     const timeoutSeconds = asked > 0 && cap > 0 ? Math.min(asked, cap) : asked || cap;
@@ -502,6 +793,18 @@ export class FakeKubeApi {
       this.watchers.delete(w);
     });
   }
+}
+
+/** JSON with sorted keys, so two objects compare equal whatever order their fields were written in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Json).sort(([a], [b]) => a.localeCompare(b))) : v));
+}
+
+function withoutMeta(object: Json): Json {
+  const { metadata: _m, status: _s, ...rest } = object;
+  void _m;
+  void _s;
+  return rest;
 }
 
 /**
