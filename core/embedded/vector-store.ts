@@ -8,7 +8,8 @@
  * leaves every saved state loadable: a torn last record is ignored on load and cut at the next save.
  * A save costs what changed, not the size of the index. When the records that later ones replaced
  * outnumber the live documents, the journal is compacted: rewritten whole to a temporary file, made
- * durable, renamed over the old one and the folder synced. Indexes of the earlier format (`.bin` plus
+ * durable, renamed over the old one and the folder synced — only when the journal there is still the
+ * one this store last read or wrote, so a second writer's records are never overwritten. Indexes of the earlier format (`.bin` plus
  * `.json`) are read, and replaced by a journal at their next save.
  */
 import crypto from 'node:crypto';
@@ -35,8 +36,9 @@ interface Journal {
   file: string;
   /** Bytes of complete records; anything after them is a torn record to cut. */
   length: number;
-  /** The file's size as this store last saw it: another size means another writer. */
+  /** The file's size and inode as this store last saw them: others mean another writer. */
   size: number;
+  ino: number;
   /** Document entries (puts and deletes) in the journal. */
   entries: number;
 }
@@ -182,7 +184,7 @@ export class VectorStore {
     if (!fs.existsSync(file + JOURNAL)) return VectorStore.loadLegacy(file);
     const fd = fs.openSync(file + JOURNAL, 'r');
     try {
-      const size = fs.fstatSync(fd).size;
+      const { size, ino } = fs.fstatSync(fd);
       const first = readRecord(fd, 0, size, file);
       if (first === 'torn') throw new Error(`vector store ${file}${JOURNAL}: the header is incomplete — the file was damaged; restore it from a backup or ingest the documents again`);
       const header = first.json as { format?: unknown; dimensions?: unknown };
@@ -196,7 +198,7 @@ export class VectorStore {
         entries += store.replay(record.json as Batch, record.vectors, `${file}${JOURNAL} at byte ${offset}`);
         offset = record.end;
       }
-      store.journal = { file, length: offset, size, entries };
+      store.journal = { file, length: offset, size, ino, entries };
       return store;
     } finally {
       fs.closeSync(fd);
@@ -261,9 +263,7 @@ export class VectorStore {
     const record = this.record(this.dirty);
     const fd = fs.openSync(journal.file + JOURNAL, 'r+');
     try {
-      if (fs.fstatSync(fd).size !== journal.size) {
-        throw new Error(`vector store ${journal.file}${JOURNAL}: another writer changed the file since this store read it — two opea-vectorstore config nodes (or Node-RED and opea-flow run) use the same folder; give each its own folder, and restart to read the index again`);
-      }
+      if (fs.fstatSync(fd).size !== journal.size) throw anotherWriter(journal.file);
       // A torn record left by a crash is cut first, so the new one follows the last complete record.
       fs.ftruncateSync(fd, journal.length);
       writeAll(fd, record, journal.length);
@@ -294,9 +294,16 @@ export class VectorStore {
     } finally {
       fs.closeSync(fd);
     }
+    // Checked as late as possible: a journal another writer created, appended to or compacted since
+    // this store last saw it holds records this store does not have.
+    const found = statOrNull(target);
+    if (found && !(this.journal?.file === file && found.size === this.journal.size && found.ino === this.journal.ino)) {
+      fs.rmSync(temp, { force: true });
+      throw anotherWriter(file);
+    }
     fs.renameSync(temp, target);
     syncFolder(path.dirname(target));
-    this.journal = { file, length, size: length, entries: this.docs.length };
+    this.journal = { file, length, size: length, ino: fs.statSync(target).ino, entries: this.docs.length };
     this.dirty.clear();
     // The earlier format's files, now replaced: the journal takes precedence when both exist.
     for (const legacy of [`${file}.json`, `${file}.bin`]) fs.rmSync(legacy, { force: true });
@@ -393,6 +400,19 @@ function readRecord(fd: number, offset: number, size: number, file: string): { j
     throw damaged();
   }
   return { json, vectors: payload.subarray(4 + textLength), end };
+}
+
+function anotherWriter(file: string): Error {
+  return new Error(`vector store ${file}${JOURNAL}: another writer changed the file since this store read it — two opea-vectorstore config nodes (or Node-RED and opea-flow run) use the same folder; give each its own folder, and restart to read the index again`);
+}
+
+function statOrNull(file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
 
 function writeAll(fd: number, data: Buffer, position: number): void {

@@ -118,6 +118,50 @@ describe('vector store journal', () => {
     assert.deepEqual([...contents(VectorStore.load(file)).keys()].sort(), ['a', 'b']);
   });
 
+  /** Upserts then deletes `count` throw-away documents: replaced entries that make the next save compact. */
+  const churn = (store: VectorStore, count = 3000) => {
+    store.upsert(Array.from({ length: count }, (_, i) => doc(`tmp${i}`)));
+    store.delete(Array.from({ length: count }, (_, i) => `tmp${i}`));
+  };
+
+  it('refuses to compact over records another writer appended since, keeping them', () => {
+    const first = new VectorStore(DIMENSIONS);
+    first.upsert([doc('a')]);
+    first.save(file);
+    const second = VectorStore.load(file);
+    second.upsert([doc('b')]);
+    second.save(file);
+    churn(first);
+    assert.throws(() => first.save(file), /index\.vstore: another writer changed the file since this store read it/);
+    assert.deepEqual([...contents(VectorStore.load(file)).keys()].sort(), ['a', 'b']);
+    assert.deepEqual(fs.readdirSync(dir), ['index.vstore'], 'the refused compaction leaves no temporary file');
+  });
+
+  it('refuses to compact over a journal another writer compacted to the same size (a new file, not the one it read)', () => {
+    const first = new VectorStore(DIMENSIONS);
+    first.upsert([doc('a', 'text one')]);
+    first.save(file);
+    const written = journalSize();
+    const second = VectorStore.load(file);
+    second.upsert([doc('a', 'text two')]);
+    churn(second);
+    second.save(file);
+    assert.equal(journalSize(), written, 'the second writer compacted to a journal of the same size');
+    churn(first);
+    assert.throws(() => first.save(file), /another writer changed the file since this store read it/);
+    assert.equal(contents(VectorStore.load(file)).get('a'), 'text two');
+  });
+
+  it('a new store does not replace an index another writer created after it looked', () => {
+    const late = new VectorStore(DIMENSIONS);
+    const early = new VectorStore(DIMENSIONS);
+    early.upsert([doc('a')]);
+    early.save(file);
+    late.upsert([doc('b')]);
+    assert.throws(() => late.save(file), /another writer changed the file since this store read it/);
+    assert.deepEqual([...contents(VectorStore.load(file)).keys()], ['a']);
+  });
+
   it('a rewrite cut short leaves the previous journal in place, and the next rewrite replaces its temporary file', () => {
     const store = new VectorStore(DIMENSIONS);
     store.upsert([doc('a')]);
