@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { backendsOf, findBackend } from '../core/catalog';
 import { COMMON_PROPERTIES, CONFIG_VERSION, NODE_TYPES, NodeTypeSpec, ParamSpec } from '../core/node-types';
+import { editorFileWithPropertyLists, helpWithPropertyLists } from './help-properties';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST_NODES = path.join(ROOT, 'dist', 'nodes');
@@ -154,7 +155,7 @@ ${form}
 </script>
 
 <script type="text/markdown" data-help-name=${JSON.stringify(spec.type)}>
-${help.trim()}
+${helpWithPropertyLists(help.trim())}
 </script>
 `;
 }
@@ -179,11 +180,20 @@ export function buildAssets(): string[] {
   for (const type of handWritten) {
     const out = path.join(DIST_NODES, type, `${type}.html`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.copyFileSync(path.join(ROOT, 'nodes', type, `${type}.html`), out);
+    fs.writeFileSync(out, editorFileWithPropertyLists(fs.readFileSync(path.join(ROOT, 'nodes', type, `${type}.html`), 'utf8')));
     written.push(out);
   }
   for (const type of [...NODE_TYPES.map((t) => t.type), ...handWritten]) {
     if (fs.existsSync(path.join(DIST_NODES, type))) copyDir(path.join(ROOT, 'icons'), path.join(DIST_NODES, type, 'icons'), (n) => n.endsWith('.svg'));
+  }
+  // Editor plugins (plugins/<name>/<name>.html, package.json node-red.plugins), beside their compiled runtime part.
+  for (const name of fs.readdirSync(path.join(ROOT, 'plugins'))) {
+    const html = path.join(ROOT, 'plugins', name, `${name}.html`);
+    if (!fs.existsSync(html)) continue;
+    const out = path.join(ROOT, 'dist', 'plugins', name, `${name}.html`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.copyFileSync(html, out);
+    written.push(out);
   }
   copyDir(path.join(ROOT, 'flows'), path.join(ROOT, 'examples'), (n) => n.endsWith('.json'));
   return written;
