@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * opea-flow: validate, export and run Node-RED flows of node-red-contrib-opea from the command line.
- * Exit codes: 0 done, 2 the input has problems (nothing written), 1 a run failed or an internal error.
+ * Exit codes: 0 done, 2 the input has problems (nothing written), 1 a run failed or an internal error,
+ * 3 (eval) a metric below its threshold.
  */
 import fs from 'node:fs';
 import { loadPipeline } from '../core/pipeline';
@@ -13,6 +14,7 @@ import { readFlowFile } from './flow-file';
 import { runFlow, RunError } from './run-command';
 import { BENCH_HELP, BENCH_USAGE, benchCommand } from './bench-command';
 import { DEPLOY_HELP, DEPLOY_USAGE, deployCommand } from './deploy-command';
+import { EVAL_HELP, EVAL_USAGE, evalCommand } from './eval-command';
 import { closest, readArgs, UsageError, usageErrorText } from './cli-args';
 
 const USAGE = `Usage:
@@ -23,6 +25,7 @@ const USAGE = `Usage:
   opea-flow run FLOW --input JSON [--tab TAB] [--entry URL] [--credentials FILE] [--user-dir DIR]
                 [--timeout SECONDS]
 ${BENCH_USAGE}
+${EVAL_USAGE}
 ${DEPLOY_USAGE}
 
 FLOW is Node-RED flow JSON (the editor's export, a flows file or {"flows": [...]}), a Flowise or
@@ -36,11 +39,12 @@ run starts an embedded Node-RED (no editor; the flow file is not changed), posts
 0, or 1 when a node fails. --credentials reads {"<config node id>": {"apiKey": "..."}}; --user-dir
 keeps the embedded vector store between runs (default: a temporary folder). Needs node-red installed.
 ${BENCH_HELP}
+${EVAL_HELP}
 ${DEPLOY_HELP}`;
 
 const FLOW_COMMANDS = ['validate', 'export', 'import', 'run'];
-/** Every command, for suggestions; bench and deploy are read before any option, as the first word. */
-const COMMANDS = [...FLOW_COMMANDS, 'bench', 'deploy'];
+/** Every command, for suggestions; bench, eval and deploy are read before any option, as the first word. */
+const COMMANDS = [...FLOW_COMMANDS, 'bench', 'eval', 'deploy'];
 
 const OPTIONS = {
   tab: { type: 'string' },
@@ -139,6 +143,7 @@ async function runCommand(file: string, values: Record<string, string | boolean 
 export function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'bench') return benchCommand(argv.slice(1), USAGE);
   if (argv[0] === 'deploy') return deployCommand(argv.slice(1), USAGE);
+  if (argv[0] === 'eval') return evalCommand(argv.slice(1), USAGE);
   let parsed;
   try {
     parsed = readArgs(argv, OPTIONS);

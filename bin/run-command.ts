@@ -50,7 +50,7 @@ function readFile(file: string, what: string): string {
 }
 
 /** The http in node the input goes to: --entry's URL, else the entry of the pipeline the exporter would take. */
-function chooseEntry(flow: RawNode[], options: RunOptions): string {
+export function chooseEntry(flow: RawNode[], options: Pick<RunOptions, 'tab' | 'entry'>): string {
   const entries = flow.filter((n) => n.type === 'http in' && n.d !== true && String(n.method ?? 'get').toLowerCase() === 'post');
   if (options.entry !== undefined) {
     const wanted = options.entry.startsWith('/') ? options.entry : `/${options.entry}`;
@@ -68,7 +68,7 @@ function chooseEntry(flow: RawNode[], options: RunOptions): string {
 }
 
 /** Errors of our own nodes already name the node; core nodes' errors get its type, name and id. */
-function describeNode(flow: RawNode[], id: string): string {
+export function describeNode(flow: RawNode[], id: string): string {
   const node = flow.find((n) => n.id === id);
   if (!node) return `node ${id}`;
   return `${node.type}${node.name ? ` "${String(node.name)}"` : ''} (${id})`;
@@ -85,13 +85,38 @@ function errorOf(body: string): string {
   return body;
 }
 
-export async function runFlow(flow: RawNode[], options: RunOptions): Promise<unknown> {
+/** Refuses opea- node types this release does not have, before a runtime is started for them. */
+export function checkPackTypes(flow: RawNode[]): void {
   const unknownTypes = [...new Set(flow.map((n) => n.type).filter((t) => typeof t === 'string' && t.startsWith('opea-') && !PACK_TYPES.has(t)))];
   if (unknownTypes.length > 0) throw new RunError(`this release of node-red-contrib-opea has no node type ${unknownTypes.join(', ')}; remove those nodes or upgrade`, 2);
-  const entryPath = chooseEntry(flow, options);
-  const input = readJsonArgument(options.input, '--input');
+}
+
+/**
+ * Posts the input to an http in entry of a started runtime and returns the answer (JSON when it parses).
+ * Waits for the entry's route, which appears as the flows start; an error answer is a RunError.
+ */
+export async function postToEntry(runtimeUrl: string, entryPath: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
   // Node-RED's JSON body parser takes only objects and arrays, so a JSON string goes as text: msg.payload is that string.
   const [body, contentType] = typeof input === 'string' ? [input, 'text/plain; charset=utf-8'] : [JSON.stringify(input), 'application/json'];
+  for (let attempt = 0; ; attempt++) {
+    const response = await axios.post(`${runtimeUrl}${entryPath}`, body, { headers: { 'content-type': contentType }, validateStatus: () => true, responseType: 'text', transformResponse: (x: string) => x, proxy: false, signal });
+    if (response.status === 404 && attempt < 100) {
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    if (response.status >= 400) throw new RunError(`${entryPath} answered HTTP ${response.status}: ${oneLine(errorOf(String(response.data)), 600)}`, 1);
+    try {
+      return JSON.parse(response.data) as unknown;
+    } catch {
+      return response.data as unknown;
+    }
+  }
+}
+
+export async function runFlow(flow: RawNode[], options: RunOptions): Promise<unknown> {
+  checkPackTypes(flow);
+  const entryPath = chooseEntry(flow, options);
+  const input = readJsonArgument(options.input, '--input');
   const credentials = options.credentials === undefined ? {} : (readJsonArgument(`@${options.credentials}`, '--credentials') as Record<string, Record<string, string>>);
 
   let failNode: (error: RunError) => void = () => undefined;
@@ -112,20 +137,7 @@ export async function runFlow(flow: RawNode[], options: RunOptions): Promise<unk
     });
     const call = (async () => {
       await runtime.settled();
-      // http in routes appear as the flows start; wait for ours.
-      for (let attempt = 0; ; attempt++) {
-        const response = await axios.post(`${runtime.url}${entryPath}`, body, { headers: { 'content-type': contentType }, validateStatus: () => true, responseType: 'text', transformResponse: (x: string) => x, proxy: false });
-        if (response.status === 404 && attempt < 100) {
-          await new Promise((r) => setTimeout(r, 50));
-          continue;
-        }
-        if (response.status >= 400) throw new RunError(`${entryPath} answered HTTP ${response.status}: ${oneLine(errorOf(String(response.data)), 600)}`, 1);
-        try {
-          return JSON.parse(response.data) as unknown;
-        } catch {
-          return response.data as unknown;
-        }
-      }
+      return postToEntry(runtime.url, entryPath, input);
     })();
     call.catch(() => undefined);
     return await Promise.race([call, nodeFailed, timedOut]);

@@ -19,7 +19,8 @@ table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ccc;padding
 th{background:#f4f4f4;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 td.q{max-width:28em}.meta{color:#555}`;
 
-export function renderReport(result: EvaluationResult, title: string, createdAt: Date): string {
+/** `sections` are HTML blocks placed after the summary (a comparison, a trend), already escaped. */
+export function renderReport(result: EvaluationResult, title: string, createdAt: Date, sections: string[] = []): string {
   const head = result.metrics.map((m) => `<th>${escapeHtml(m)}</th>`).join('');
   const summary = result.metrics
     .map((m) => {
@@ -44,6 +45,7 @@ export function renderReport(result: EvaluationResult, title: string, createdAt:
 ${summary}
 </table>
 ${corpus}
+${sections.join('\n')}
 <h2>Samples</h2>
 <table><tr><th>row</th><th>question</th><th>answer</th>${head}</tr>
 ${rows}

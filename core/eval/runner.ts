@@ -54,6 +54,8 @@ export interface SampleResult {
   chatCalls: number;
   embedCalls: number;
   retrieverCalls: number;
+  /** How long `prepare` took for the row (asking the pipeline), in ms; absent without `prepare`. */
+  latencyMs?: number;
 }
 
 export interface Aggregate {
@@ -154,8 +156,11 @@ export async function runEvaluation(given: EvalRow[], options: RunOptions): Prom
       const i = next++;
       try {
         const calls: CallCounts = { chat: 0, embed: 0, retriever: 0 };
+        const started = performance.now();
         if (options.prepare) rows[i] = await options.prepare(rows[i], i, options.signal, calls);
+        const latencyMs = performance.now() - started;
         samples[i] = await scoreRow(rows[i], i, options, calls);
+        if (options.prepare) samples[i].latencyMs = latencyMs;
       } catch (err) {
         // The other workers stop taking rows: one failed call usually means the server is down.
         failed = true;
