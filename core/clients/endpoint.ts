@@ -75,6 +75,14 @@ export interface Endpoint {
   postStream(path: string, body: unknown, signal?: AbortSignal): AsyncGenerator<string, void, undefined>;
 }
 
+/** Headers for one request, asked with its URL as it is sent (tracing's traceparent); none unless set. */
+export type RequestHeaderHook = (url: string) => Record<string, string> | undefined;
+let requestHeaderHook: RequestHeaderHook | undefined;
+
+export function setRequestHeaderHook(hook: RequestHeaderHook | undefined): void {
+  requestHeaderHook = hook;
+}
+
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const RETRY_AFTER_STATUS = new Set([429, 503]);
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
@@ -254,7 +262,7 @@ class HttpEndpoint implements Endpoint {
       const client = url.startsWith('https:') ? https : http;
       const req = client.request(url, {
         method: 'POST',
-        headers: { ...this.headers(out.headers), 'Content-Length': String(out.body.byteLength) },
+        headers: { ...this.headers(out.headers), ...requestHeaderHook?.(url), 'Content-Length': String(out.body.byteLength) },
         agent: this.agent,
         signal: limits.signal,
       });

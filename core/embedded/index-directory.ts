@@ -62,6 +62,11 @@ export class IndexDirectory {
     if (store) store.save(this.file(indexName));
   }
 
+  /** The indexes loaded in memory and their sizes (an index not used since start is not read for this). */
+  loadedSizes(): { index: string; documents: number }[] {
+    return [...this.open].map(([index, store]) => ({ index, documents: store.size }));
+  }
+
   /** Every open or saved index, under the name it was written with, sorted. */
   names(): string[] {
     const files = fs.existsSync(this.folder) ? fs.readdirSync(this.folder) : [];

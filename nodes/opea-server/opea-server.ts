@@ -1,6 +1,7 @@
 /** opea-server: a model or OPEA service endpoint shared by service nodes; the API key is a credential. */
 import { createEndpoint, Endpoint, ENDPOINT_DEFAULTS, EndpointConfig, validateEndpoint } from '../../core/clients/endpoint';
 import { NodeConfig, Red, RedNode } from '../shared/red';
+import { startTelemetry } from '../shared/telemetry';
 
 const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 const MIB = 1024 * 1024;
@@ -28,6 +29,8 @@ function parseHeaders(text: unknown): Record<string, string> {
 }
 
 module.exports = function register(RED: Red): void {
+  // Every runtime that loads the pack loads opea-server: telemetry is set up once here for all its nodes.
+  startTelemetry(RED);
   function OpeaServer(this: RedNode & { endpoint(): Endpoint }, config: NodeConfig) {
     RED.nodes.createNode(this, config);
     let cached: Endpoint | undefined;

@@ -13,6 +13,7 @@ import { Endpoint, ServiceError } from '../../core/clients/endpoint';
 import { IndexDirectory } from '../../core/embedded/index-directory';
 import { ParamValue } from '../../core/model';
 import { Done, Msg, NodeConfig, Red, RedNode, Send } from './red';
+import { describeNode, observeMessage, observing } from './telemetry';
 
 export interface ServerNode {
   endpoint(): Endpoint;
@@ -44,6 +45,7 @@ export function readSettings(type: string, saved: NodeConfig): { settings: Servi
     else params[p.key] = result.value;
   }
   const model = typeof config.model === 'string' && config.model.trim() !== '' ? config.model.trim() : def?.defaultModel;
+  describeNode(saved.id, { backend: backend || undefined, model });
   return { settings: { backend, model, params }, problems };
 }
 
@@ -88,16 +90,20 @@ export function handleInput(node: RedNode, kind: string, problems: string[], wor
   if (problems.length > 0) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`invalid: ${problems[0]}`) });
   node.on('input', (msg, send, done) => {
     if (claim?.(msg, done)) return;
+    const observation = observing() ? observeMessage(node, labelOf(node), kind, msg) : undefined;
     if (problems.length > 0) {
-      done(new Error(`${labelOf(node)} (${node.id}): ${problems.join('; ')} — fix the node's settings and deploy again`));
+      const err = new Error(`${labelOf(node)} (${node.id}): ${problems.join('; ')} — fix the node's settings and deploy again`);
+      observation?.failed(err, 'invalid_settings');
+      done(err);
       return;
     }
     const controller = new AbortController();
     inflight.add(controller);
     node.status({ fill: 'blue', shape: 'dot', text: inflight.size > 1 ? `working (${inflight.size})` : 'working' });
     const started = performance.now();
-    work(msg, controller.signal, send)
+    (observation ? observation.run(() => work(msg, controller.signal, send)) : work(msg, controller.signal, send))
       .then(({ status, metrics, second }) => {
+        observation?.succeeded(metrics, second === true, msg.guardrail);
         const ms = performance.now() - started;
         const previous = msg.metrics && typeof msg.metrics === 'object' ? (msg.metrics as Record<string, unknown>) : {};
         msg.metrics = { ...previous, [kind]: { ms, ...metrics } };
@@ -106,6 +112,7 @@ export function handleInput(node: RedNode, kind: string, problems: string[], wor
         done();
       })
       .catch((err: unknown) => {
+        observation?.failed(err);
         node.status({ fill: 'red', shape: 'ring', text: shortStatus(errorText(err)) });
         done(new Error(`${labelOf(node)} (${node.id}): ${errorText(err)}`));
       })
