@@ -10,8 +10,11 @@ import { assertAccepted, buildGmConnector, defaultCrName, GMC_FLAVORS, GmcFlavor
 import { requestSection } from './request-readme';
 import { deployedRequests } from './router-requests';
 import { checkGuardrailPositions } from './guardrails';
+import { MetricsStore } from './compose/observability';
+import { gmcMonitoringBundle } from './gmc/monitoring';
+import { helmBundle, helmChart, HelmChart } from './helm';
 
-export const TARGETS = ['gmc', 'compose', 'ansible'] as const;
+export const TARGETS = ['gmc', 'compose', 'ansible', 'helm'] as const;
 export type Target = (typeof TARGETS)[number];
 export { GMC_FLAVORS, GmcFlavor };
 
@@ -21,6 +24,8 @@ export interface ExportOptions {
   platform: Platform;
   /** Dialect of the GMConnector file: upstream GenAIInfra GMC (default) or Enterprise RAG's. */
   gmcFlavor?: GmcFlavor;
+  /** Adds the observability profile to compose (and so to Ansible) and the monitoring files to GMC, with this metrics store. */
+  observability?: MetricsStore;
 }
 
 /**
@@ -41,7 +46,16 @@ function targetRules<T>(problems: ProblemList, asked: readonly Target[], of: rea
  * them. No target, no export rules: an empty bundle.
  */
 export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], options: ExportOptions, problems: ProblemList): Bundle | null {
-  if (targets.length === 0) return {};
+  return exportParts(pipeline, targets, options, problems)?.bundle ?? null;
+}
+
+/** The Helm chart of the pipeline (its manifests: exporters/helm/manifests.ts), or null with every problem added. */
+export function exportHelmChart(pipeline: Pipeline, options: ExportOptions, problems: ProblemList): HelmChart | null {
+  return exportParts(pipeline, ['helm'], options, problems)?.chart ?? null;
+}
+
+function exportParts(pipeline: Pipeline, targets: readonly Target[], options: ExportOptions, problems: ProblemList): { bundle: Bundle; chart?: HelmChart } | null {
+  if (targets.length === 0) return { bundle: {} };
   const name = options.name ?? defaultCrName(pipeline.graph.name) ?? '';
   // The rules every target shares: a name for the export, rails where the deployed router can run them,
   // and where the deployment differs from the flow (every target runs GMC's router).
@@ -60,7 +74,8 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
   // GMConnector in GMC's router, whatever the file's flavour, in which the stages compose starts itself
   // (guardrails) are called at their services.
   const needsGmc = targets.includes('gmc') || targets.includes('ansible');
-  const needsCompose = targets.includes('compose') || targets.includes('ansible');
+  // The Helm chart deploys the compose project's services and graph.
+  const needsCompose = targets.includes('compose') || targets.includes('ansible') || targets.includes('helm');
   let gmc: Bundle = {};
   /** The README section of the requests to the GMConnector's router (GMC and Ansible bundles). */
   let gmcRequests: string[] = [];
@@ -70,20 +85,26 @@ export function exportPipeline(pipeline: Pipeline, targets: readonly Target[], o
     gmc = gmcBundle(cr, flavor);
     gmcRequests = requestSection(requests, cr, '$ACCESS_URL');
     if (flavor === 'upstream') gmc['gmc/README.md'] = gmcReadme(cr, gmcRequests);
+    if (options.observability && flavor === 'upstream') Object.assign(gmc, gmcMonitoringBundle(cr, options.platform));
   }
   let compose: ReturnType<typeof composeBundle> | undefined;
   if (needsCompose) {
-    const graph = targetRules(problems, targets, ['compose', 'ansible'], () => buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, composeRouted: true }, problems));
+    const graph = targetRules(problems, targets, ['compose', 'ansible', 'helm'], () => buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, composeRouted: true }, problems));
     if (!graph || !problems.empty) return null;
     assertAccepted(graph, 'upstream');
     const section = requestSection(requests, graph, 'http://localhost:${ROUTER_PORT:-8080}');
-    compose = composeBundle(graph, planComponents(pipeline.plan), pipeline.names, options.platform, section, requests);
+    compose = composeBundle(graph, planComponents(pipeline.plan), pipeline.names, options.platform, section, requests, options.observability);
   }
   const bundle: Bundle = {};
+  let chart: HelmChart | undefined;
+  if (targets.includes('helm') && compose) {
+    chart = helmChart(compose.project, compose.bundle, options.platform);
+    Object.assign(bundle, helmBundle(chart, requests, requestSection(requests, compose.project.graph, 'http://localhost:8080')));
+  }
   if (targets.includes('gmc')) Object.assign(bundle, gmc);
   if (targets.includes('compose') && compose) Object.assign(bundle, compose.bundle);
   if (targets.includes('ansible') && compose) {
     Object.assign(bundle, ansibleBundle({ name, namespace: gmcOptions.namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env, requests: gmcRequests }));
   }
-  return bundle;
+  return { bundle, chart };
 }

@@ -29,12 +29,23 @@ export interface ComposeEnvVar {
   doc: string;
 }
 
+/** The project as built, for targets that deploy the same services elsewhere (the Helm chart). */
+export interface ComposeProject {
+  /** name -> compose service, the observability profile's left out. */
+  services: Json;
+  /** The GMConnector the router runs, its serviceUrls naming the services. */
+  graph: Json;
+  /** The catalog entry of each service but the router and the gateway. */
+  defs: ReadonlyMap<string, ServiceDef>;
+}
+
 export interface ComposeResult {
   bundle: Bundle;
   env: ComposeEnvVar[];
+  project: ComposeProject;
 }
 
-const ROUTER_SERVICE = 'router-service';
+export const ROUTER_SERVICE = 'router-service';
 const PROXIES = ['no_proxy', 'http_proxy', 'https_proxy'];
 const HF_REQUIRED = '${HF_TOKEN:?set HF_TOKEN in .env: a Hugging Face token that may download the models}';
 
@@ -251,6 +262,10 @@ class ComposeBuilder {
     };
   }
 
+  serviceDefs(): ReadonlyMap<string, ServiceDef> {
+    return this.defs;
+  }
+
   envVars(): ComposeEnvVar[] {
     const vars: ComposeEnvVar[] = [
       { name: 'HF_TOKEN', secret: true, required: this.needsHfToken, doc: `Hugging Face token for model downloads${this.needsHfToken ? ': TGI serves a model' : '; needed for gated models only'}` },
@@ -342,5 +357,6 @@ export function composeBundle(cr: Json, components: Component[], names: Map<stri
       ...(deployed ? gatewayFiles(deployed, graph) : {}),
     },
     env,
+    project: { services, graph, defs: builder.serviceDefs() },
   };
 }
