@@ -20,3 +20,21 @@ export const HF_TOKEN_SECRET_KEY = 'HF_TOKEN';
 
 /** Field manager of every server-side apply we make, so `kubectl get --show-managed-fields` names us. */
 export const DEFAULT_FIELD_MANAGER = 'node-red-contrib-opea';
+
+/**
+ * Ownership marks set by deploy, read by status and delete: every object deploy applies carries both
+ * labels; the namespace and the HF token Secret carry CREATED_FOR only when deploy created them, so
+ * delete never removes a namespace or a Secret that was there before.
+ */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const PIPELINE_LABEL = 'node-red-contrib-opea/pipeline';
+export const CREATED_FOR_ANNOTATION = 'node-red-contrib-opea/created-for';
+
+export function ownershipLabels(pipeline: string): Record<string, string> {
+  return { [MANAGED_BY_LABEL]: DEFAULT_FIELD_MANAGER, [PIPELINE_LABEL]: pipeline };
+}
+
+/** The label selector of every object deploy applied for one pipeline. */
+export function pipelineSelector(pipeline: string): string {
+  return `${MANAGED_BY_LABEL}=${DEFAULT_FIELD_MANAGER},${PIPELINE_LABEL}=${pipeline}`;
+}
