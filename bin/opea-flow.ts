@@ -10,6 +10,7 @@ import { PLATFORMS, Platform } from '../core/model';
 import { formatProblem, formatWarning, oneLine, Problem, ProblemList } from '../core/problems';
 import { writeBundle } from '../exporters/bundle';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../exporters';
+import { METRICS_STORES, MetricsStore } from '../exporters/compose/observability';
 import { readFlowFile } from './flow-file';
 import { runFlow, RunError } from './run-command';
 import { BENCH_HELP, BENCH_USAGE, benchCommand } from './bench-command';
@@ -21,6 +22,7 @@ const USAGE = `Usage:
   opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all] [--gmc-flavor upstream|enterprise]
   opea-flow export FLOW --target gmc|compose|ansible|all --out DIR [--name NAME] [--namespace NS]
                    [--platform xeon|gaudi|nvidia] [--gmc-flavor upstream|enterprise] [--tab TAB]
+                   [--observability [prometheus|victoriametrics]]
   opea-flow import FILE --out FLOW.json
   opea-flow run FLOW --input JSON [--tab TAB] [--entry URL] [--credentials FILE] [--user-dir DIR]
                 [--timeout SECONDS]
@@ -34,6 +36,9 @@ validate exits 0 when the flow is a valid pipeline, 2 with one line per problem;
 that target's export rules (their problems and warnings name it: [compose] ...). export writes DIR/gmc/<name>.yaml, DIR/compose/ and DIR/ansible/
 (as --target asks) and exits 2 with nothing written when the flow has problems. --gmc-flavor picks
 the dialect of the GMConnector: upstream GenAIInfra GMC (default) or Enterprise RAG's.
+--observability adds the compose profile 'observability' (OpenTelemetry Collector, Prometheus or
+VictoriaMetrics, Grafana with the pipeline's dashboard), which the Ansible bundle starts too, and
+DIR/gmc/monitoring/ (scrape configuration and dashboard for a cluster's Prometheus and Grafana).
 run starts an embedded Node-RED (no editor; the flow file is not changed), posts the JSON input (or
 @file) to the pipeline's http in node (or the one at --entry URL), prints the answer as JSON and exits
 0, or 1 when a node fails. --credentials reads {"<config node id>": {"apiKey": "..."}}; --user-dir
@@ -54,6 +59,7 @@ const OPTIONS = {
   namespace: { type: 'string' },
   platform: { type: 'string' },
   'gmc-flavor': { type: 'string' },
+  observability: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   input: { type: 'string' },
@@ -88,6 +94,17 @@ function gmcFlavorOf(value: string | undefined): GmcFlavor {
   if (value === undefined) return 'upstream';
   if ((GMC_FLAVORS as readonly string[]).includes(value)) return value as GmcFlavor;
   throw new UsageError(`unknown GMC flavour '${value}': choose ${GMC_FLAVORS.join(', ')}`);
+}
+
+function metricsStoreOf(value: string | undefined): MetricsStore | undefined {
+  if (value === undefined) return undefined;
+  if ((METRICS_STORES as readonly string[]).includes(value)) return value as MetricsStore;
+  throw new UsageError(`unknown metrics store '${value}' for --observability: choose ${METRICS_STORES.join(', ')}`);
+}
+
+/** `--observability` alone means Prometheus; parseArgs wants a string option's value spelled out. */
+function observabilityDefault(argv: string[]): string[] {
+  return argv.map((arg, i) => (arg === '--observability' && !(METRICS_STORES as readonly string[]).includes(argv[i + 1] ?? '') ? '--observability=prometheus' : arg));
 }
 
 function warn(warnings: readonly Problem[]): void {
@@ -146,7 +163,7 @@ export function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'eval') return evalCommand(argv.slice(1), USAGE);
   let parsed;
   try {
-    parsed = readArgs(argv, OPTIONS);
+    parsed = readArgs(observabilityDefault(argv), OPTIONS);
   } catch (err) {
     if (err instanceof UsageError) return usageError(err);
     throw err;
@@ -181,6 +198,7 @@ export function main(argv: string[]): number | Promise<number> {
     const targets = targetsOf(values.target, command === 'export');
     const platform = platformOf(values.platform);
     const gmcFlavor = gmcFlavorOf(values['gmc-flavor']);
+    const observability = metricsStoreOf(values.observability);
     if (command === 'export' && !values.out) throw new UsageError('--out is required');
 
     const fileProblems = new ProblemList();
@@ -190,7 +208,7 @@ export function main(argv: string[]): number | Promise<number> {
     warn(fileProblems.warnings);
     const { pipeline, problems } = loadPipeline(flow, { tab: values.tab });
     if (!problems.empty) return report(problems);
-    const bundle = exportPipeline(pipeline, targets, { name: values.name, namespace: values.namespace, platform, gmcFlavor }, problems);
+    const bundle = exportPipeline(pipeline, targets, { name: values.name, namespace: values.namespace, platform, gmcFlavor, observability }, problems);
     if (!bundle) return report(problems);
     warn(problems.warnings);
     if (command === 'validate') {
