@@ -36,6 +36,7 @@ type TelemetryRed = Red & {
   httpAdmin?: { get(route: string, ...handlers: AdminHandler[]): void };
   auth?: { needsPermission(permission: string): AdminHandler };
   log?: { warn(message: string): void; info(message: string): void };
+  nodes: Red['nodes'] & { eachNode?(callback: (config: { id: string; type: string; name?: string }) => void): void };
 };
 
 export interface MetricsSetting {
