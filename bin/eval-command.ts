@@ -44,8 +44,8 @@ OPEA_JUDGE_API_KEY) and answer_relevancy/answer_correctness --embed too (key in 
 --threshold f1>=0.5 (repeatable) gates the pipeline. --compare asks a second pipeline the same rows: a
 tab of FLOW (id or name) or another flow file; FLOW is the candidate, the other the baseline, and each
 metric gets both means, the difference with a --seed'ed (default ${BOOTSTRAP_DEFAULTS.seed}) paired bootstrap 95% CI, and
-wins/losses/ties by row, beside latency (after one unscored warm-up question; the pipelines are
-asked one after the other) and answer tokens. --out DIR writes DIR/eval.json,
+wins/losses/ties by row, beside latency (after one unscored warm-up question; two tabs of FLOW are asked side by side,
+another flow file after FLOW) and answer tokens. --out DIR writes DIR/eval.json,
 DIR/junit.xml and DIR/report.html (--json, --junit, --html name each file instead); --results DIR
 appends a record of the run to DIR/eval.jsonl and the report shows the pipeline's trend.
 Exit codes: 0 every threshold met, 3 a metric below its threshold, 1 a pipeline, the judge or an
@@ -290,48 +290,56 @@ interface Evaluated {
   seconds: number;
 }
 
-/** Starts the target's flow, asks it every row and stops it. A node error or a missing answer fails the run. */
-async function evaluateTarget(target: Target, args: EvalArgs, progress: (text: string) => void): Promise<Evaluated> {
-  checkPackTypes(target.flow);
+/**
+ * Starts the targets' flow (they share it), asks every target every row, and stops it. Targets of one
+ * flow are asked side by side, so that neither has the runtime to itself or runs first: their latencies
+ * compare. A node error or a missing answer fails the run.
+ */
+async function evaluateTargets(targets: Target[], args: EvalArgs, progress: (text: string) => void): Promise<Evaluated[]> {
+  const flow = targets[0].flow;
+  checkPackTypes(flow);
   let failNode: (error: RunError) => void = () => undefined;
   const nodeFailed = new Promise<never>((_, reject) => (failNode = reject));
   nodeFailed.catch(() => undefined);
   const runtime = await startRuntime({
-    flow: target.flow,
+    flow,
     credentials: args.credentials,
     userDir: args.userDir,
-    onNodeError: (error, nodeId) => failNode(new RunError(oneLine(error.includes(nodeId) ? error : `${describeNode(target.flow, nodeId)}: ${error}`, 600), 1)),
+    onNodeError: (error, nodeId) => failNode(new RunError(oneLine(error.includes(nodeId) ? error : `${describeNode(flow, nodeId)}: ${error}`, 600), 1)),
   }).catch((err: Error) => {
-    throw err instanceof RuntimeStartError ? new RunError(`${target.label}: ${err.message}`, 2) : err;
+    throw err instanceof RuntimeStartError ? new RunError(`${path.basename(targets[0].file)}: ${err.message}`, 2) : err;
   });
-  const started = performance.now();
   try {
     await runtime.settled();
-    const ask = async (row: EvalRow, _index: number, signal?: AbortSignal): Promise<EvalRow> => {
-      const limit = AbortSignal.timeout(args.timeoutMs);
-      const body = await Promise.race([
-        postToEntry(runtime.url, target.entryPath, { text: row.question }, signal ? AbortSignal.any([signal, limit]) : limit).catch((err: Error) => {
-          if (limit.aborted) throw new RunError(`no answer within ${args.timeoutMs / 1000} s from ${target.entryPath}; raise --timeout`, 1);
-          throw err;
-        }),
-        nodeFailed,
-      ]);
-      const { answer, contexts } = readPipelineAnswer({ payload: body });
-      return { ...row, answer, ...(contexts ? { contexts } : {}) };
+    const evaluate = async (target: Target): Promise<Evaluated> => {
+      const ask = async (row: EvalRow, _index: number, signal?: AbortSignal): Promise<EvalRow> => {
+        const limit = AbortSignal.timeout(args.timeoutMs);
+        const body = await Promise.race([
+          postToEntry(runtime.url, target.entryPath, { text: row.question }, signal ? AbortSignal.any([signal, limit]) : limit).catch((err: Error) => {
+            if (limit.aborted) throw new RunError(`no answer within ${args.timeoutMs / 1000} s from ${target.entryPath}; raise --timeout`, 1);
+            throw err;
+          }),
+          nodeFailed,
+        ]);
+        const { answer, contexts } = readPipelineAnswer({ payload: body });
+        return { ...row, answer, ...(contexts ? { contexts } : {}) };
+      };
+      // One question first, unscored: the first answers of a fresh runtime are slower.
+      await ask(args.rows[0], 0);
+      const started = performance.now();
+      const result = await runEvaluation(args.rows, {
+        metrics: args.metrics,
+        k: args.k,
+        assertions: [],
+        judge: args.judge,
+        strictness: 3,
+        concurrency: args.concurrency,
+        onProgress: (done, total) => progress(`${target.label}: row ${done}/${total}`),
+        prepare: ask,
+      });
+      return { target, result, seconds: (performance.now() - started) / 1000 };
     };
-    // One question first, unscored: the first answers of a fresh runtime are slower, which would weigh on whichever pipeline runs first.
-    await ask(args.rows[0], 0);
-    const result = await runEvaluation(args.rows, {
-      metrics: args.metrics,
-      k: args.k,
-      assertions: [],
-      judge: args.judge,
-      strictness: 3,
-      concurrency: args.concurrency,
-      onProgress: (done, total) => progress(`${target.label}: row ${done}/${total}`),
-      prepare: ask,
-    });
-    return { target, result, seconds: (performance.now() - started) / 1000 };
+    return await Promise.all(targets.map(evaluate));
   } finally {
     await runtime.stop();
   }
@@ -387,8 +395,9 @@ async function runEval(args: EvalArgs): Promise<number> {
   const progress = (text: string) => {
     if (process.stderr.isTTY) process.stderr.write(`\r${text}   `);
   };
-  const candidate = await evaluateTarget(args.candidate, args, progress);
-  const baseline = args.baseline ? await evaluateTarget(args.baseline, args, progress) : undefined;
+  const { candidate: first, baseline: second } = args;
+  // Another flow file runs in a runtime of its own, after the first: one Node-RED runs in a process.
+  const [candidate, baseline] = !second ? await evaluateTargets([first], args, progress) : second.file === first.file ? await evaluateTargets([first, second], args, progress) : [...(await evaluateTargets([first], args, progress)), ...(await evaluateTargets([second], args, progress))];
   if (process.stderr.isTTY) process.stderr.write('\n');
   const now = new Date();
   const comparison = baseline ? compareEvaluations({ label: baseline.target.label, result: baseline.result }, { label: candidate.target.label, result: candidate.result }, args.bootstrap) : undefined;
