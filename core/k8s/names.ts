@@ -38,3 +38,10 @@ export function ownershipLabels(pipeline: string): Record<string, string> {
 export function pipelineSelector(pipeline: string): string {
   return `${MANAGED_BY_LABEL}=${DEFAULT_FIELD_MANAGER},${PIPELINE_LABEL}=${pipeline}`;
 }
+/** On the Service that is the pipeline's entry (set by deploy, read by status for the access URL). */
+export const ENTRY_ANNOTATION = 'node-red-contrib-opea/entry';
+
+/** The in-cluster URL of a ClusterIP Service, in the form GMC reports as accessUrl. */
+export function serviceUrl(service: string, namespace: string, port: number): string {
+  return `http://${service}.${namespace}.svc.cluster.local:${port}`;
+}

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type * as K8s from '@kubernetes/client-node';
 import { GMC_API_VERSION, GMC_GROUP, GMC_KIND, GMC_PLURAL } from './names';
 
-export type DeployErrorKind = 'config' | 'unreachable' | 'unauthorized' | 'forbidden' | 'conflict' | 'invalid' | 'not-installed' | 'timeout' | 'aborted' | 'server';
+export type DeployErrorKind = 'config' | 'unreachable' | 'unauthorized' | 'forbidden' | 'conflict' | 'invalid' | 'not-installed' | 'not-found' | 'timeout' | 'aborted' | 'server';
 
 export class DeployError extends Error {
   constructor(
