@@ -4,9 +4,9 @@ import path from 'node:path';
 
 const SCRIPT = path.resolve(__dirname, 'exporter-admin-runtime.js');
 
-export function startAdminRuntime(runtimePath: string, userDir: string, mode: 'auth' | 'editor', limitMs: number): Promise<{ child: ChildProcess; port: number }> {
+export function startAdminRuntime(runtimePath: string, userDir: string, mode: 'auth' | 'editor' | 'metrics', limitMs: number, telemetry?: unknown): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, runtimePath, userDir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SCRIPT, runtimePath, userDir, mode, ...(telemetry === undefined ? [] : [JSON.stringify(telemetry)])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`Node-RED did not start within ${limitMs / 1000} s: ${err}`)), limitMs);
