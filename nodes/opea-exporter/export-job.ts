@@ -11,7 +11,7 @@ import { nodeTypeSpec } from '../../core/node-types';
 import { loadPipeline } from '../../core/pipeline';
 import { oneLine, Problem, ProblemList } from '../../core/problems';
 import { Bundle } from '../../exporters/bundle';
-import { relativeFolderProblem } from '../../exporters/confined-path';
+import { exportFolderProblem, exportSubfolder } from '../../exporters/confined-path';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../../exporters';
 import { defaultCrName } from '../../exporters/gmc';
 import { labelOf } from '../shared/service-node';
@@ -19,7 +19,6 @@ import { labelOf } from '../shared/service-node';
 export const EXPORTER_TYPE = 'opea-exporter';
 /** The config version this release writes and reads. */
 export const EXPORTER_CONFIG_VERSION = 1;
-export const DEFAULT_FOLDER = 'opea-export';
 
 export interface ExternalUrl {
   /** id of an opea- service node of the pipeline */
@@ -44,7 +43,10 @@ export interface ExporterSettings {
    */
   download: boolean;
   toFolder: boolean;
-  /** Relative to the Node-RED user directory. */
+  /**
+   * The folder under `<user directory>/opea-exports/` ('/'-separated); '': the export's name. A
+   * folder saved as `opea-exports/x` is read as `x` (the same place).
+   */
   folder: string;
   /** Apply the GMConnector to a Kubernetes cluster where GMC runs (the deployed node does it). */
   apply: ApplySettings | null;
@@ -122,9 +124,9 @@ export function readExporterSettings(config: RawNode): { settings: ExporterSetti
   };
   const download = flag('download', true);
   const toFolder = flag('toFolder', false);
-  const folder = config.folder === undefined ? DEFAULT_FOLDER : text(config.folder);
+  const folder = exportSubfolder(text(config.folder));
   if (toFolder) {
-    const problem = relativeFolderProblem(folder);
+    const problem = exportFolderProblem(folder);
     if (problem) fail(problem.message, problem.fix);
   }
 
@@ -157,6 +159,8 @@ export interface ExportResult {
   /** The export's name (GMConnector name, zip file name); '' when it has none. */
   name: string;
   settings?: ExporterSettings;
+  /** When the settings write a folder: the folder under `opea-exports/`, the settings' folder or else the name. */
+  folder?: string;
   problems: Problem[];
   /** Where the deployed pipeline will behave differently from the flow (see exportPipeline). */
   warnings?: Problem[];
@@ -221,7 +225,8 @@ export function exportFromFlow(flow: readonly unknown[], exporterId: string): Ex
   }
   const bundle = exportPipeline(loaded.pipeline, settings.targets, { name, namespace: settings.namespace, platform: settings.platform, gmcFlavor: settings.gmcFlavor }, problems);
   if (!bundle || !problems.empty) return { bundle: null, name, settings, problems: problems.items };
-  return { bundle, name, settings, problems: [], warnings: problems.warnings };
+  const folder = settings.toFolder ? settings.folder || name : undefined;
+  return { bundle, name, settings, folder, problems: [], warnings: problems.warnings };
 }
 
 /**

@@ -21,7 +21,7 @@
 import path from 'node:path';
 import { formatProblem, formatWarning, Problem } from '../../core/problems';
 import { Bundle, writeBundle } from '../../exporters/bundle';
-import { ConfinedPathError, confinedFolder } from '../../exporters/confined-path';
+import { ConfinedPathError, EXPORTS_FOLDER, exportFolder } from '../../exporters/confined-path';
 import { connectorOf } from '../../exporters/gmc';
 import { zipBundle } from '../../exporters/zip';
 import { DeployError, DeployResult, deployGmConnector } from '../../core/k8s/deploy';
@@ -59,21 +59,24 @@ class ExportProblems extends Error {
   }
 }
 
-/** Writes the bundle into the node's folder under the user directory; returns that folder. */
-function writeFolder(RED: ExporterRed, exporter: NodeConfig, folder: string, bundle: Bundle): { folder: string; files: string[] } {
+/**
+ * Writes the bundle into `<user directory>/opea-exports/<sub>` (ExportResult.folder); returns that
+ * folder, absolute and relative to the user directory, and the files written.
+ */
+function writeFolder(RED: ExporterRed, exporter: NodeConfig, sub: string, bundle: Bundle): { folder: string; relative: string; files: string[] } {
   const userDir = RED.settings.userDir;
   if (typeof userDir !== 'string' || userDir === '') {
     throw new ExportProblems([{ nodeId: exporter.id, label: labelOf(exporter), message: 'Node-RED has no user directory to write the folder in', fix: 'untick "write a folder", or start Node-RED with a user directory' }]);
   }
   let dir: string;
   try {
-    dir = confinedFolder(userDir, folder, nodeRedFiles(RED.settings));
+    dir = exportFolder(userDir, sub, nodeRedFiles(RED.settings));
   } catch (err) {
     if (err instanceof ConfinedPathError) throw new ExportProblems([{ nodeId: exporter.id, label: labelOf(exporter), message: err.message, fix: err.fix }]);
     throw err;
   }
   const files = writeBundle(dir, bundle).map((f) => path.relative(dir, f).split(path.sep).join('/'));
-  return { folder: dir, files };
+  return { folder: dir, relative: `${EXPORTS_FOLDER}/${sub}`, files };
 }
 
 /** The deployed flows as flow JSON (tabs, nodes, config nodes; Node-RED keeps credentials apart). */
@@ -153,10 +156,10 @@ module.exports = function register(RED: ExporterRed): void {
         }
         const count = Object.keys(result.bundle).length;
         let where = '';
-        if (settings.toFolder) {
-          const written = writeFolder(RED, config, settings.folder, result.bundle);
+        if (result.folder) {
+          const written = writeFolder(RED, config, result.folder, result.bundle);
           msg.folder = written.folder;
-          where = ` → ${settings.folder}`;
+          where = ` → ${written.relative}`;
         }
         msg.payload = result.bundle;
         const warnings = (result.warnings ?? []).map(formatWarning);
@@ -203,7 +206,7 @@ module.exports = function register(RED: ExporterRed): void {
       const result = exportFromFlow(flow, id);
       if (!result.bundle || !result.settings) return answerProblems(result.problems);
       const exporter = flow.find((n) => (n as NodeConfig)?.id === id) as NodeConfig;
-      const { download, toFolder, folder, apply } = result.settings;
+      const { download, toFolder, apply } = result.settings;
       if (!download && !toFolder && !apply) {
         return answerProblems([{ nodeId: id, label: labelOf(exporter), message: 'the button has nowhere to deliver the export', fix: 'tick Download (a zip), Write (a folder) and/or Apply under Deliver; input messages get the bundle on msg.payload either way' }]);
       }
@@ -211,10 +214,10 @@ module.exports = function register(RED: ExporterRed): void {
       if (apply && !deployed?.applyInBackground) {
         return answerProblems([{ nodeId: id, label: labelOf(exporter), message: 'Apply runs in the deployed node (which holds the HF token credential), and this node is not deployed yet', fix: 'deploy the flow, then press the button again' }]);
       }
-      const written = toFolder ? writeFolder(RED, exporter, folder, result.bundle) : undefined;
+      const written = result.folder ? writeFolder(RED, exporter, result.folder, result.bundle) : undefined;
       if (apply && deployed) deployed.applyInBackground(result.bundle, apply);
       if (!download) {
-        return res.status(200).json({ name: result.name, ...(written ? { folder: written.folder, relative: folder, files: written.files } : {}), ...(apply ? { apply: 'started' } : {}) });
+        return res.status(200).json({ name: result.name, ...(written ? { folder: written.folder, relative: written.relative, files: written.files } : {}), ...(apply ? { apply: 'started' } : {}) });
       }
       res.status(200).set('Content-Type', 'application/zip').set('Content-Disposition', `attachment; filename="${result.name}.zip"`);
       if (written) res.set('X-OPEA-Export-Folder', encodeURIComponent(written.folder));

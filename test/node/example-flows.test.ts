@@ -161,7 +161,7 @@ onEachRuntime('export-all-targets example', (userDir, runtime) => {
     assert.equal(cr.kind, 'GMConnector');
     assert.deepEqual([cr.metadata.name, cr.metadata.namespace], ['chatqna', 'chatqna']);
     assert.deepEqual(cr.spec.nodes.root.steps.map((s) => s.name), ['Embedding', 'TeiEmbedding', 'Retriever', 'VectorDB', 'Reranking', 'TeiReranking', 'Llm', 'Tgi']);
-    const dir = path.join(fs.realpathSync(userDir()), 'opea-export', 'chatqna');
+    const dir = path.join(fs.realpathSync(userDir()), 'opea-exports', 'chatqna');
     assert.equal(msg.folder, dir);
     assert.deepEqual(readTree(dir), bundle);
   });
@@ -184,7 +184,7 @@ onEachRuntime('export-all-targets example', (userDir, runtime) => {
     assert.equal(res.headers['content-disposition'], 'attachment; filename="chatqna.zip"');
     const files = unzip(res.body as Buffer);
     assert.deepEqual(files, expected(flow));
-    const dir = path.join(fs.realpathSync(userDir()), 'opea-export', 'chatqna');
+    const dir = path.join(fs.realpathSync(userDir()), 'opea-exports', 'chatqna');
     assert.equal(decodeURIComponent(res.headers['x-opea-export-folder']), dir);
     assert.deepEqual(readTree(dir), files);
   });

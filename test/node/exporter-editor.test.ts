@@ -12,7 +12,7 @@ import path from 'node:path';
 import { loadPipeline } from '../../core/pipeline';
 import { ProblemList } from '../../core/problems';
 import yaml from 'js-yaml';
-import { exportPipeline, TARGETS } from '../../exporters';
+import { exportPipeline } from '../../exporters';
 import { checkComposeProject } from '../../exporters/compose/check';
 import { checkGmConnector } from '../../exporters/gmc/check';
 import { exampleFlow } from '../support/reference';
@@ -109,7 +109,7 @@ for (const runtime of RUNTIMES) {
       const { pipeline, problems } = loadPipeline(edited, { tab: QUERY_TAB });
       assert.ok(problems.empty);
       const exportProblems = new ProblemList();
-      const bundle = exportPipeline(pipeline, TARGETS, { platform: 'xeon' }, exportProblems);
+      const bundle = exportPipeline(pipeline, ['gmc', 'compose', 'ansible'], { platform: 'xeon' }, exportProblems);
       assert.ok(bundle);
       const files = unzip(await download.path());
       assert.deepEqual(files, bundle);
@@ -175,7 +175,7 @@ for (const runtime of RUNTIMES) {
       assert.deepEqual(pageErrors, []);
     });
 
-    it('writes the folder the edited node names and says where', async () => {
+    it('writes the folder the edited node names, under opea-exports, and says where', async () => {
       await page.evaluate(() => {
         const exp = (globalThis as any).RED.nodes.node('exp');
         exp.download = false;
@@ -185,7 +185,7 @@ for (const runtime of RUNTIMES) {
       });
       await page.click(BUTTON);
       await page.waitForFunction(() => /written to/.test((globalThis as any).document.querySelector('#red-ui-notifications')?.innerText ?? ''), undefined, { timeout: 30_000 });
-      const dir = path.join(fs.realpathSync(userDir), 'from-editor', 'chatqna');
+      const dir = path.join(fs.realpathSync(userDir), 'opea-exports', 'from-editor', 'chatqna');
       const text = await page.locator('#red-ui-notifications .red-ui-notification').last().innerText();
       assert.match(text, new RegExp(`2 files written to ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
       assert.deepEqual(fs.readdirSync(path.join(dir, 'gmc')).sort(), ['README.md', 'chatqna.yaml']);

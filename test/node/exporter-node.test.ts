@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadPipeline } from '../../core/pipeline';
 import { ProblemList } from '../../core/problems';
-import { exportPipeline, Target, TARGETS } from '../../exporters';
+import { exportPipeline, Target } from '../../exporters';
 import { exampleFlow } from '../support/reference';
 import yaml from 'js-yaml';
 import { FakeKubeApi, writeKubeconfig } from '../support/fake-kube-api';
@@ -38,8 +38,11 @@ function chatqna(props: Record<string, unknown> = {}, edit: (nodes: RawNode[]) =
   return [...flow, exporter(props), { id: 'out', type: 'helper', z: QUERY_TAB }];
 }
 
-/** What the command line would export from the same flow. */
-function expected(flow: unknown, targets: readonly Target[] = TARGETS, options: Record<string, unknown> = {}): Record<string, string> {
+/** The targets exporter() ticks. */
+const TICKED: readonly Target[] = ['gmc', 'compose', 'ansible'];
+
+/** What the command line would export from the same flow (with the targets exporter() ticks). */
+function expected(flow: unknown, targets: readonly Target[] = TICKED, options: Record<string, unknown> = {}): Record<string, string> {
   const { pipeline, problems } = loadPipeline(flow, { tab: QUERY_TAB });
   assert.ok(problems.empty, JSON.stringify(problems.items));
   const exportProblems = new ProblemList();
@@ -129,15 +132,17 @@ onEachRuntime('opea-exporter node', (userDir) => {
       assert.deepEqual(refused.json().problems.map((p: { nodeId: string }) => p.nodeId), [LLM]);
     });
 
-    it('writes the folder under the user directory atomically and says where', async () => {
+    it('writes the folder under opea-exports of the user directory atomically and says where (a folder saved relative to the user directory moves there)', async () => {
       const flow = chatqna({ download: false, toFolder: true, folder: 'exports/chatqna' });
       await helper.load(nodes, flow);
       const res = await post('exp', flow);
       assert.equal(res.status, 200, res.body.toString());
       const answer = res.json();
-      const dir = path.join(fs.realpathSync(userDir()), 'exports', 'chatqna');
+      const dir = path.join(fs.realpathSync(userDir()), 'opea-exports', 'exports', 'chatqna');
       assert.equal(answer.folder, dir);
+      assert.equal(answer.relative, 'opea-exports/exports/chatqna');
       assert.equal(answer.name, 'chatqna');
+      assert.deepEqual(fs.readdirSync(userDir()).filter((n) => !n.startsWith('.')), ['opea-exports'], 'nothing is written beside opea-exports');
       const bundle = expected(flow);
       assert.deepEqual(answer.files, Object.keys(bundle).sort());
       assert.deepEqual(readTree(dir), bundle);
@@ -149,22 +154,47 @@ onEachRuntime('opea-exporter node', (userDir) => {
       await helper.load(nodes, flow);
       const res = await post('exp', flow);
       assert.equal(res.status, 200);
-      const dir = path.join(fs.realpathSync(userDir()), 'both-out');
+      const dir = path.join(fs.realpathSync(userDir()), 'opea-exports', 'both-out');
       assert.equal(decodeURIComponent(res.headers['x-opea-export-folder']), dir);
       assert.deepEqual(unzip(res.body), readTree(dir));
+    });
+
+    it('an empty folder is the export name; one saved as opea-exports/<x> keeps its place', async () => {
+      await helper.load(nodes, [{ id: QUERY_TAB, type: 'tab' }]);
+      for (const [folder, where] of [['', 'chatqna'], ['opea-exports/kept', 'kept']]) {
+        const res = await post('exp', chatqna({ download: false, toFolder: true, exportName: folder === '' ? '' : 'named', folder }));
+        assert.equal(res.status, 200, res.body.toString());
+        assert.equal(res.json().folder, path.join(fs.realpathSync(userDir()), 'opea-exports', where));
+        assert.equal(res.json().relative, `opea-exports/${where}`);
+      }
+    });
+
+    // On a fresh install the flows file does not exist yet: a folder of its name would break every
+    // later Deploy. Under opea-exports, names of Node-RED's files are only folder names.
+    it("writes folders named like Node-RED's files inside opea-exports, never over them", async () => {
+      await helper.load(nodes, [{ id: QUERY_TAB, type: 'tab' }]);
+      fs.writeFileSync(path.join(userDir(), 'settings.js'), '// the user\'s settings\n');
+      for (const folder of ['flows.json', 'settings.js', 'lib', 'flows_cred.json/gmc']) {
+        const res = await post('exp', chatqna({ download: false, toFolder: true, folder }));
+        assert.equal(res.status, 200, res.body.toString());
+        assert.equal(res.json().folder, path.join(fs.realpathSync(userDir()), 'opea-exports', ...folder.split('/')));
+      }
+      assert.deepEqual(fs.readdirSync(userDir()).filter((n) => !n.startsWith('.')).sort(), ['opea-exports', 'settings.js']);
+      assert.equal(fs.readFileSync(path.join(userDir(), 'settings.js'), 'utf8'), "// the user's settings\n");
     });
 
     for (const [folder, why] of [
       ['../x', /climbs out with '\.\.'/],
       ['/abs', /absolute path/],
       ['escape/x', /leads out of the user directory through a symbolic link/],
-      // On a fresh install the flows file does not exist yet: a folder of its name would break every later Deploy.
-      ['flows.json', /would be Node-RED's own flows\.json in the user directory/],
-      ['settings.js/gmc', /inside Node-RED's own settings\.js/],
-      ['lib', /own lib/],
+      // A link inside opea-exports back to the user directory would reach Node-RED's own files.
+      ['home/flows.json', /the folder 'opea-exports\/home\/flows\.json' leads out of opea-exports through a symbolic link/],
+      ['home', /leads out of opea-exports through a symbolic link/],
     ] as const) {
       it(`refuses the folder '${folder}' with a problem naming the node, writing nothing`, async () => {
-        fs.symlinkSync(outside, path.join(userDir(), 'escape'), 'dir');
+        fs.mkdirSync(path.join(userDir(), 'opea-exports'));
+        fs.symlinkSync(outside, path.join(userDir(), 'opea-exports', 'escape'), 'dir');
+        fs.symlinkSync(userDir(), path.join(userDir(), 'opea-exports', 'home'), 'dir');
         const flow = chatqna({ download: false, toFolder: true, folder });
         await helper.load(nodes, [{ id: QUERY_TAB, type: 'tab' }]);
         const res = await post('exp', flow);
@@ -177,17 +207,18 @@ onEachRuntime('opea-exporter node', (userDir) => {
         assert.ok(problems[0].fix.length > 0);
         assert.deepEqual(fs.readdirSync(outside), []);
         assert.deepEqual(fs.readdirSync(path.dirname(userDir())).filter((n) => n === 'x'), []);
-        assert.deepEqual(fs.readdirSync(userDir()).filter((n) => !n.startsWith('.')), ['escape']);
+        assert.deepEqual(fs.readdirSync(userDir()).filter((n) => !n.startsWith('.')), ['opea-exports']);
+        assert.deepEqual(fs.readdirSync(path.join(userDir(), 'opea-exports')).sort(), ['escape', 'home']);
       });
     }
 
-    it('refuses a folder named like the flows file the runtime is configured with (flowFile)', async () => {
-      helper.settings({ userDir: userDir(), flowFile: 'my-flows' });
+    it('refuses a folder that is the flows file the runtime is configured with, when that lies in opea-exports (flowFile)', async () => {
+      helper.settings({ userDir: userDir(), flowFile: 'opea-exports/my-flows' });
       try {
         await helper.load(nodes, [{ id: QUERY_TAB, type: 'tab' }]);
         const res = await post('exp', chatqna({ download: false, toFolder: true, folder: 'my-flows' }));
         assert.equal(res.status, 400);
-        assert.match(res.json().problems[0].message, /would be inside Node-RED's own my-flows in the user directory/);
+        assert.match(res.json().problems[0].message, /would be inside Node-RED's own opea-exports\/my-flows in the user directory/);
         assert.deepEqual(fs.readdirSync(userDir()).filter((n) => !n.startsWith('.')), []);
       } finally {
         helper.settings({ userDir: userDir() });
@@ -293,10 +324,10 @@ onEachRuntime('opea-exporter node', (userDir) => {
       const got = nextMessage(helper.getNode('out'));
       helper.getNode('exp').receive({ payload: 'go' });
       const msg = await got;
-      const dir = path.join(fs.realpathSync(userDir()), 'auto');
+      const dir = path.join(fs.realpathSync(userDir()), 'opea-exports', 'auto');
       assert.equal(msg.folder, dir);
       assert.deepEqual(readTree(dir), msg.payload);
-      assert.match(lastStatus(helper.getNode('exp')).text ?? '', /files, 1 warning → auto$/);
+      assert.match(lastStatus(helper.getNode('exp')).text ?? '', /files, 1 warning → opea-exports\/auto$/);
     });
 
     it('a pipeline with problems ends the message in done(err) listing every problem, nothing sent or written', async () => {
@@ -314,7 +345,7 @@ onEachRuntime('opea-exporter node', (userDir) => {
       assert.match(message, new RegExp(`node ${EMBEDDING} \\(embedding\\): its model is not a model id`));
       assert.match(message, new RegExp(`node ${LLM} \\(llm\\): topP must be at most 1`));
       assert.equal(sent, false);
-      assert.equal(fs.existsSync(path.join(userDir(), 'never')), false);
+      assert.deepEqual(fs.readdirSync(userDir()).filter((n) => !n.startsWith('.')), []);
       assert.equal(lastStatus(helper.getNode('exp')).fill, 'red');
     });
 

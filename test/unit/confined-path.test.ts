@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfinedPathError, confinedFolder, relativeFolderProblem } from '../../exporters/confined-path';
+import { ConfinedPathError, confinedFolder, exportFolder, exportFolderProblem, exportSubfolder, relativeFolderProblem } from '../../exporters/confined-path';
 import { nodeRedFiles } from '../../nodes/opea-exporter/export-job';
 
 describe('folders confined to the user directory (exporters/confined-path)', () => {
@@ -100,6 +100,46 @@ describe('folders confined to the user directory (exporters/confined-path)', () 
     assert.throws(() => confinedFolder(root, 'dangling/x'), /broken symbolic link/);
     fs.writeFileSync(path.join(root, 'file'), 'x');
     assert.throws(() => confinedFolder(root, 'file/x'), /is not a folder/);
+  });
+});
+
+describe('export folders: always inside <userDir>/opea-exports', () => {
+  let root = '';
+  beforeEach(() => {
+    root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'opea-exports-root-')));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('reads a folder as one under opea-exports; opea-exports/<x> (saved from the user directory) is the same place', () => {
+    assert.equal(exportSubfolder('chatqna'), 'chatqna');
+    assert.equal(exportSubfolder(' exports/chatqna '), 'exports/chatqna');
+    assert.equal(exportSubfolder('opea-exports/chatqna'), 'chatqna');
+    assert.equal(exportSubfolder('opea-exports'), '');
+    assert.equal(exportSubfolder(''), '');
+    assert.equal(exportFolder(root, 'exports/chatqna'), path.join(root, 'opea-exports', 'exports', 'chatqna'));
+    assert.equal(exportFolder(root, 'flows.json'), path.join(root, 'opea-exports', 'flows.json'), "a name of Node-RED's files is only a folder name there");
+    assert.deepEqual(fs.readdirSync(root), [], 'nothing is created before writing');
+  });
+
+  it('checks the folder the user gave, in its words', () => {
+    assert.equal(exportFolderProblem(''), null);
+    assert.equal(exportFolderProblem('opea-exports/v2/chatqna'), null);
+    assert.match(exportFolderProblem('../flows.json')?.message ?? 'accepted', /the folder '\.\.\/flows\.json' climbs out with '\.\.'/);
+    assert.match(exportFolderProblem('/etc')?.fix ?? '', /under opea-exports in the Node-RED user directory/);
+  });
+
+  it('refuses a link inside opea-exports that leads back into the user directory, or opea-exports itself linked there', () => {
+    fs.mkdirSync(path.join(root, 'opea-exports'));
+    fs.symlinkSync(root, path.join(root, 'opea-exports', 'home'), 'dir');
+    assert.throws(() => exportFolder(root, 'home/flows.json'), (err: unknown) => err instanceof ConfinedPathError && /leads out of opea-exports through a symbolic link/.test(err.message));
+    fs.rmSync(path.join(root, 'opea-exports'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'lib'));
+    fs.symlinkSync(path.join(root, 'lib'), path.join(root, 'opea-exports'), 'dir');
+    assert.throws(() => exportFolder(root, 'chatqna'), /leads out of opea-exports/);
+  });
+
+  it('refuses the runtime\'s flows file when it lies in opea-exports', () => {
+    assert.throws(() => exportFolder(root, 'my-flows', ['opea-exports/my-flows']), /own opea-exports\/my-flows/);
   });
 });
 
