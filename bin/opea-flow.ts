@@ -15,6 +15,8 @@ import { readFlowFile } from './flow-file';
 import { runFlow, RunError } from './run-command';
 import { BENCH_HELP, BENCH_USAGE, benchCommand } from './bench-command';
 import { DEPLOY_HELP, DEPLOY_USAGE, deployCommand } from './deploy-command';
+import { STATUS_HELP, STATUS_USAGE, statusCommand } from './status-command';
+import { DELETE_HELP, DELETE_USAGE, deleteCommand } from './delete-command';
 import { EVAL_HELP, EVAL_USAGE, evalCommand } from './eval-command';
 import { closest, readArgs, UsageError, usageErrorText } from './cli-args';
 
@@ -29,6 +31,8 @@ const USAGE = `Usage:
 ${BENCH_USAGE}
 ${EVAL_USAGE}
 ${DEPLOY_USAGE}
+${STATUS_USAGE}
+${DELETE_USAGE}
 
 FLOW is Node-RED flow JSON (the editor's export, a flows file or {"flows": [...]}), a Flowise or
 GenAI Studio chatflow, or a GMConnector CR; import converts any of them to Node-RED flow JSON.
@@ -45,11 +49,13 @@ run starts an embedded Node-RED (no editor; the flow file is not changed), posts
 keeps the embedded vector store between runs (default: a temporary folder). Needs node-red installed.
 ${BENCH_HELP}
 ${EVAL_HELP}
-${DEPLOY_HELP}`;
+${DEPLOY_HELP}
+${STATUS_HELP}
+${DELETE_HELP}`;
 
 const FLOW_COMMANDS = ['validate', 'export', 'import', 'run'];
-/** Every command, for suggestions; bench, eval and deploy are read before any option, as the first word. */
-const COMMANDS = [...FLOW_COMMANDS, 'bench', 'eval', 'deploy'];
+/** Every command, for suggestions; bench, eval, deploy, status and delete are read before any option, as the first word. */
+const COMMANDS = [...FLOW_COMMANDS, 'bench', 'eval', 'deploy', 'status', 'delete'];
 
 const OPTIONS = {
   tab: { type: 'string' },
@@ -160,6 +166,8 @@ async function runCommand(file: string, values: Record<string, string | boolean 
 export function main(argv: string[]): number | Promise<number> {
   if (argv[0] === 'bench') return benchCommand(argv.slice(1), USAGE);
   if (argv[0] === 'deploy') return deployCommand(argv.slice(1), USAGE);
+  if (argv[0] === 'status') return statusCommand(argv.slice(1), USAGE);
+  if (argv[0] === 'delete') return deleteCommand(argv.slice(1), USAGE);
   if (argv[0] === 'eval') return evalCommand(argv.slice(1), USAGE);
   let parsed;
   try {
