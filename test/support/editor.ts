@@ -451,6 +451,27 @@ export class Editor {
     return file;
   }
 
+  /**
+   * Opens a sidebar tab (`RED.sidebar.addTab` id) as a user does: with its button in the sidebar's tab
+   * bar, or from the bar's drop-down menu when the bar has no room for the button; resolves once the
+   * tab's content is shown.
+   */
+  async openSidebarTab(id: string, content: string): Promise<void> {
+    const button = this.page.locator(`#red-ui-tab-${id}-link-button`);
+    if ((await button.count()) === 0) throw new Error(`the sidebar has no tab ${id}`);
+    if (await button.first().isVisible()) await button.first().click();
+    else {
+      await this.page.locator('#red-ui-sidebar .red-ui-tab-link-button-menu').first().click();
+      await this.page.locator(`#red-ui-tabs-menu-option-${id}`).click();
+    }
+    await this.page.locator(content).waitFor({ state: 'visible' });
+  }
+
+  /** The ids of the nodes selected on the canvas. */
+  async selection(): Promise<string[]> {
+    return this.page.evaluate(() => ((globalThis as any).RED.view.selection().nodes ?? []).map((n: { id: string }) => n.id) as string[]);
+  }
+
   /** Scrolls the palette back to its top (the OPEA category comes first). */
   async scrollPaletteToTop(): Promise<void> {
     await this.page.evaluate(() => {

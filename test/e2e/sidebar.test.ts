@@ -1,0 +1,218 @@
+/**
+ * The OPEA sidebar (plugins/opea-sidebar) in the real editor in Chromium, against the studio: the
+ * new-pipeline wizard writes a tab that deploys and answers, the live problem list follows edits made
+ * in an edit dialog (a click on a problem selects its node), the target selector adds that target's
+ * rules, and the export buttons download a zip or list why the tab cannot be exported. Screenshots
+ * go to test-output/e2e/.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { overlappingNodes } from '../../core/flow-layout';
+import { unzip } from '../support/bundle-files';
+import { Editor, requireBrowser, startStudio, type StudioProcess } from '../support/editor';
+
+const SIDEBAR = '#opea-sidebar';
+
+interface StageInput {
+  backend: string;
+  model?: string;
+  url?: string;
+  /** label of an existing vector store */
+  store?: string;
+}
+
+describe('OPEA sidebar in Chromium (end to end)', function () {
+  this.timeout(90_000);
+  let studio: StudioProcess | undefined;
+  let editor: Editor | undefined;
+  /** The tab the wizard wrote for the offline ChatQnA, and its nodes by type. */
+  let tab = '';
+  const ids: Record<string, string> = {};
+
+  before(async function () {
+    this.timeout(120_000);
+    requireBrowser(this);
+    studio = await startStudio();
+    editor = await Editor.open(studio, { width: 1600, height: 900 });
+  });
+  after(async () => {
+    await editor?.close();
+    const stopped = await studio?.stop('SIGINT');
+    if (stopped) assert.equal(stopped.code, 0, `the studio exited ${stopped.code ?? stopped.signal}:\n${studio?.output()}`);
+  });
+
+  const summary = () => editor!.page.locator('#opea-sidebar-summary').innerText();
+  /** Waits until the live check has answered for the current state and its summary matches. */
+  const waitForSummary = async (pattern: RegExp) => {
+    await editor!.page.waitForFunction(
+      (source) => {
+        const el = (globalThis as any).document.querySelector('#opea-sidebar-summary');
+        return el && !el.classList.contains('opea-sb-busy') && new RegExp(source).test(el.textContent);
+      },
+      pattern.source,
+      { timeout: 20_000 },
+    );
+  };
+  const problemTexts = () => editor!.page.locator('#opea-sidebar-problems .opea-sb-problem').allInnerTexts();
+
+  /** Fills the wizard in as a user does and presses Create; resolves with the new tab's id. */
+  async function runWizard(useCase: string, label: string, path: string, stages: Record<string, StageInput>): Promise<string> {
+    const page = editor!.page;
+    const before = await page.evaluate(() => (globalThis as any).RED.nodes.getWorkspaceOrder() as string[]);
+    await page.click('#opea-sidebar-new');
+    await page.locator('#opea-sidebar-wizard').waitFor({ state: 'visible' });
+    await page.locator('#opea-sidebar-usecase').selectOption(useCase);
+    await page.locator('#opea-sidebar-label').fill(label);
+    await page.locator('#opea-sidebar-path').fill(path);
+    for (const [role, input] of Object.entries(stages)) {
+      const row = page.locator(`#opea-sidebar-stages .opea-sb-stage[data-role="${role}"]`);
+      await row.locator('.opea-sb-backend').selectOption(input.backend);
+      if (input.model !== undefined) await row.locator('.opea-sb-model').fill(input.model);
+      if (input.url !== undefined) await row.locator('.opea-sb-url').fill(input.url);
+      if (input.store !== undefined) {
+        const store = await page.evaluate((name) => {
+          let id = '';
+          (globalThis as any).RED.nodes.eachConfig((n: { type: string; name: string; id: string }) => {
+            if (n.type === 'opea-vectorstore' && n.name === name) id = n.id;
+          });
+          return id;
+        }, input.store);
+        assert.ok(store, `the editor has a vector store named ${input.store}`);
+        await row.locator('.opea-sb-store').selectOption(store);
+      }
+    }
+    await editor!.screenshot(`sidebar-wizard-${label}`, '#red-ui-sidebar');
+    await page.click('#opea-sidebar-create');
+    await page.waitForFunction((known) => !known.includes((globalThis as any).RED.workspaces.active()), before, { timeout: 10_000 });
+    return page.evaluate(() => (globalThis as any).RED.workspaces.active() as string);
+  }
+
+  it('adds an OPEA tab to the sidebar that checks the open tab', async () => {
+    const ed = editor!;
+    await ed.openSidebarTab('opea', SIDEBAR);
+    // The studio opens on the offline ChatQnA: the pipeline alone is valid.
+    await waitForSummary(/ChatQnA \(offline\): \d+ components, valid/);
+    assert.deepEqual(await problemTexts(), []);
+    assert.deepEqual(ed.pageErrors, []);
+  });
+
+  it('builds an offline ChatQnA with the wizard: a laid-out tab, selected and in view, that deploys and answers', async () => {
+    const ed = editor!;
+    tab = await runWizard('chatqna', 'Wizard ChatQnA', '/v1/wizard', {
+      embedding: { backend: 'hashing' },
+      retriever: { backend: 'memory', store: 'local store' },
+      rerank: { backend: 'bm25' },
+      llm: { backend: 'extractive' },
+    });
+    const nodes = await ed.page.evaluate((z) => {
+      const RED = (globalThis as any).RED;
+      return RED.nodes.filterNodes({ z }).map((n: any) => ({ id: n.id, type: n.type, name: n.name, x: n.x, y: n.y, w: n.w, h: n.h, z: n.z, wires: n.wires }));
+    }, tab);
+    for (const n of nodes) ids[n.type === 'http response' ? `response:${n.name}` : n.type] = n.id;
+    assert.deepEqual(
+      nodes.map((n: { type: string }) => n.type).sort(),
+      ['catch', 'change', 'http in', 'http response', 'http response', 'opea-embedding', 'opea-llm', 'opea-rerank', 'opea-retriever'].sort(),
+    );
+    assert.equal(await ed.page.evaluate((z) => (globalThis as any).RED.nodes.workspace(z).label, tab), 'Wizard ChatQnA');
+    // Laid out cleanly: the editor's own rendered sizes (w, h) do not overlap, and the estimate the examples are checked with agrees.
+    const rendered = nodes.map((n: any) => ({ ...n, left: n.x - n.w / 2, right: n.x + n.w / 2, top: n.y - n.h / 2, bottom: n.y + n.h / 2 }));
+    const clashes = rendered.flatMap((a: any, i: number) => rendered.slice(i + 1).filter((b: any) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom).map((b: any) => `${a.name} / ${b.name}`));
+    assert.deepEqual(clashes, []);
+    assert.deepEqual(overlappingNodes(nodes), []);
+    // Selected and visible on the canvas.
+    assert.deepEqual((await ed.selection()).sort(), nodes.map((n: { id: string }) => n.id).sort());
+    const chart = await ed.page.locator('#red-ui-workspace-chart').boundingBox();
+    const entry = await ed.page.locator(`g.red-ui-flow-node-group[id="${ids['http in']}"]`).boundingBox();
+    assert.ok(chart && entry && entry.x >= chart.x && entry.y >= chart.y && entry.x + entry.width <= chart.x + chart.width && entry.y + entry.height <= chart.y + chart.height, `the entry ${JSON.stringify(entry)} is in view ${JSON.stringify(chart)}`);
+    await waitForSummary(/Wizard ChatQnA: \d+ components, valid/);
+    await ed.screenshot('sidebar-wizard-tab');
+
+    for (const n of nodes) assert.equal((await ed.node(n.id)).valid, true, `${n.type} ${n.name} is valid in the editor`);
+    // Other tabs' nodes may need settings the studio cannot give (the editor then asks to confirm): not this tab's.
+    await ed.deploy({ confirm: true });
+    const deployed = (await studio!.flows()).filter((n) => n.z === tab);
+    assert.equal(deployed.length, nodes.length);
+    const answer = await studio!.post('/v1/wizard', { text: 'Who developed Node-RED?' });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.match(String(answer.body.text), /originally developed by IBM/);
+    // The catch answers a request a node refuses (an empty question), as the examples do.
+    const refused = await studio!.post('/v1/wizard', { text: '' });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.match(String(refused.body.error), /\S/);
+    assert.deepEqual(ed.pageErrors, []);
+  });
+
+  it('lists a problem as soon as an edit makes one, and a click on it selects the node', async () => {
+    const ed = editor!;
+    await ed.openEditDialog(ids['opea-rerank']);
+    await ed.setProperty('backend', 'tei');
+    await ed.closeDialog('done');
+    await waitForSummary(/Wizard ChatQnA: \d+ components, 1 problem/);
+    const texts = await problemTexts();
+    assert.equal(texts.length, 1, texts.join('\n'));
+    assert.match(texts[0], /reranking/);
+    assert.match(texts[0], /backend tei needs a model/);
+    assert.match(texts[0], /set model/);
+    await ed.page.locator(`#opea-sidebar-problems .opea-sb-problem[data-node="${ids['opea-rerank']}"]`).click();
+    assert.deepEqual(await ed.selection(), [ids['opea-rerank']]);
+    await ed.screenshot('sidebar', '#red-ui-sidebar');
+
+    // Undone in the dialog, the list is empty again.
+    await ed.openEditDialog(ids['opea-rerank']);
+    await ed.setProperty('backend', 'bm25');
+    await ed.closeDialog('done');
+    await waitForSummary(/Wizard ChatQnA: \d+ components, valid/);
+    assert.deepEqual(await problemTexts(), []);
+  });
+
+  it("adds a target's rules when one is chosen, each message naming its target", async () => {
+    const ed = editor!;
+    await ed.page.locator('#opea-sidebar-target').selectOption('gmc');
+    await waitForSummary(/Wizard ChatQnA: \d+ components, \d+ problems/);
+    const texts = await problemTexts();
+    assert.ok(texts.length >= 4, texts.join('\n'));
+    for (const t of texts) assert.match(t, /\[gmc\]/);
+    assert.ok(texts.some((t) => /runs only inside Node-RED/.test(t)), texts.join('\n'));
+    await ed.page.locator('#opea-sidebar-target').selectOption('');
+    await waitForSummary(/Wizard ChatQnA: \d+ components, valid/);
+  });
+
+  it('export: lists why the offline tab cannot be exported, and downloads the zip of a tab of model servers', async () => {
+    const ed = editor!;
+    await ed.page.click('#opea-sidebar-download');
+    const result = ed.page.locator('#opea-sidebar-export-result');
+    await ed.page.waitForFunction(() => /Not exported/.test((globalThis as any).document.querySelector('#opea-sidebar-export-result').textContent), undefined, { timeout: 20_000 });
+    assert.match(await result.innerText(), /nothing written/);
+    const refused = await ed.page.locator('#opea-sidebar-export-problems .opea-sb-problem').allInnerTexts();
+    assert.ok(refused.some((t) => /runs only inside Node-RED/.test(t)), refused.join('\n'));
+
+    // The wizard's defaults for model servers: the catalog's models and the ports OPEA's compose files publish.
+    const served = await runWizard('chatqna', 'Served ChatQnA', '/v1/served', {
+      embedding: { backend: 'tei' },
+      retriever: { backend: 'redis' },
+      rerank: { backend: 'tei' },
+      llm: { backend: 'tgi' },
+    });
+    const servers = await ed.page.evaluate((z) => {
+      const RED = (globalThis as any).RED;
+      return RED.nodes.filterNodes({ z }).filter((n: any) => n.server).map((n: any) => [n.type, n.model, RED.nodes.node(n.server).baseUrl]);
+    }, served);
+    assert.deepEqual(servers.sort(), [
+      ['opea-embedding', 'BAAI/bge-base-en-v1.5', 'http://localhost:6006'],
+      ['opea-llm', 'meta-llama/Meta-Llama-3-8B-Instruct', 'http://localhost:9009'],
+      ['opea-rerank', 'BAAI/bge-reranker-base', 'http://localhost:8808'],
+      ['opea-retriever', '', 'http://localhost:7000'],
+    ].sort());
+    await waitForSummary(/Served ChatQnA: \d+ components, valid/);
+    const downloaded = ed.page.waitForEvent('download', { timeout: 30_000 });
+    await ed.page.click('#opea-sidebar-download');
+    const download = await downloaded;
+    assert.equal(download.suggestedFilename(), 'served-chatqna.zip');
+    const files = unzip(fs.readFileSync(await download.path()));
+    assert.ok(Object.keys(files).includes('gmc/served-chatqna.yaml'), Object.keys(files).join(', '));
+    assert.ok(Object.keys(files).includes('compose/compose.yaml'), Object.keys(files).join(', '));
+    await ed.page.waitForFunction(() => /Downloaded served-chatqna\.zip/.test((globalThis as any).document.querySelector('#opea-sidebar-export-result').textContent));
+    await ed.screenshot('sidebar-export', '#red-ui-sidebar');
+    assert.deepEqual(ed.pageErrors, []);
+  });
+});
