@@ -10,19 +10,26 @@ import { parsePrompts } from '../core/bench/prompts';
 import { renderReport } from '../core/bench/report-html';
 import { BenchResult, checkRunOptions, LoadShape, runBenchmark, RunOptions } from '../core/bench/runner';
 import { Summary } from '../core/bench/stats';
+import { Distribution, GaugeFigures, ServerMetricsWatch, ServerReport } from '../core/bench/server-metrics';
+import { ProcessUsage, ProcessWatch } from '../core/bench/process-usage';
 import { readArgs, UsageError, usageErrorText } from './cli-args';
 
 export const BENCH_USAGE = `  opea-flow bench --url URL [--kind openai|opea|gmc|json] [--requests N] [--concurrency C | --rate R
                   [--burstiness B] [--max-concurrency M]] [--duration SECONDS] [--warmup N] [--stream]
                   [--prompt TEXT ... | --prompts FILE] [--model ID] [--max-tokens N] [--timeout SECONDS]
                   [--time-limit SECONDS] [--seed N] [--percentiles 50,90,99] [--slo-ttft MS]
-                  [--slo-tpot MS] [--slo-e2e MS] [--json] [--html FILE]`;
+                  [--slo-tpot MS] [--slo-e2e MS] [--json] [--html FILE]
+                  [--metrics-url URL ... | --metrics-url none] [--metrics-interval SECONDS]`;
 
 export const BENCH_HELP = `bench sends --requests requests (default 100) to --url: a closed loop of --concurrency users
 (default 1), or an open loop at --rate requests/s with gamma-distributed gaps (--burstiness 1 = Poisson),
 and prints TTFT, TPOT, ITL, end-to-end latency, throughput and goodput (as vLLM's serving benchmark
 defines them), or the whole result with --json; --html writes a self-contained report. The API key is
-read from the environment variable OPEA_BENCH_API_KEY.`;
+read from the environment variable OPEA_BENCH_API_KEY. When a model server's Prometheus metrics answer
+(TGI, vLLM, TEI: its /metrics, read by default for --kind openai, or each --metrics-url), they are read
+before and after the measured requests and every --metrics-interval (default 1 s) in between, and the
+server's own queue time, TTFT, time per token, tokens/s, queue and batch size are printed beside the
+client's, with the CPU and memory of this process over the run.`;
 
 function numberOption(values: Record<string, unknown>, name: string, fallback?: number): number | undefined {
   const raw = values[name];
@@ -53,6 +60,16 @@ export interface BenchArgs {
   run: RunOptions;
   json: boolean;
   html?: string;
+  metrics: { urls: string[]; intervalMs: number };
+}
+
+/** Prometheus endpoints to read: the ones given, or an OpenAI-compatible model server's own /metrics. */
+function metricsUrls(given: string[] | undefined, kind: TargetKind, url: string): string[] {
+  if (given?.length === 1 && given[0] === 'none') return [];
+  for (const u of given ?? []) if (!/^https?:\/\/\S+$/.test(u)) throw new UsageError(`--metrics-url must be an http(s) URL or none, not '${u}'`);
+  if (given && given.length > 0) return given;
+  // A router or megaservice answers every path with the pipeline: only a model server is asked unbidden.
+  return kind === 'openai' ? [new URL('/metrics', url).href] : [];
 }
 
 export function benchOptions(argv: string[]): BenchArgs {
@@ -80,6 +97,8 @@ export function benchOptions(argv: string[]): BenchArgs {
     'slo-e2e': { type: 'string' },
     json: { type: 'boolean' },
     html: { type: 'string' },
+    'metrics-url': { type: 'string', multiple: true },
+    'metrics-interval': { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
   if (typeof values.url !== 'string' || !/^https?:\/\/\S+$/.test(values.url)) throw new UsageError('--url must be an http(s) URL');
@@ -116,8 +135,10 @@ export function benchOptions(argv: string[]): BenchArgs {
   };
   const problems = checkRunOptions(options);
   if (options.target.maxTokens !== undefined && !(Number.isInteger(options.target.maxTokens) && options.target.maxTokens > 0)) problems.push('--max-tokens must be a whole number above 0');
+  const interval = numberOption(values, 'metrics-interval', 1) as number;
+  if (!(interval >= 0.1 && interval <= 3600)) problems.push('--metrics-interval must be from 0.1 to 3600 seconds');
   if (problems.length > 0) throw new UsageError(problems.join('; '));
-  return { run: options, json: values.json === true, html: values.html };
+  return { run: options, json: values.json === true, html: values.html, metrics: { urls: metricsUrls(values['metrics-url'], kind, values.url), intervalMs: interval * 1000 } };
 }
 
 function row(label: string, value: string | number): string {
@@ -132,7 +153,51 @@ function summaryLines(title: string, s: Summary): string {
   return out;
 }
 
-export function formatResult(r: BenchResult): string {
+const fixed = (n: number | null | undefined, digits = 2) => (n === null || n === undefined ? '–' : n.toFixed(digits));
+
+function distributionRow(label: string, d: Distribution | null): string {
+  return row(`${label} mean/p50/p90/p99 (ms):`, d ? `${fixed(d.mean)} / ${fixed(d.p50)} / ${fixed(d.p90)} / ${fixed(d.p99)} (${d.count} observed)` : '–');
+}
+
+function gaugeRow(label: string, g: GaugeFigures | Distribution | null): string {
+  if (!g) return row(label, '–');
+  if ('max' in g) return row(`${label} mean / max:`, `${fixed(g.mean)} / ${fixed(g.max, 0)} (${g.samples} samples)`);
+  return row(`${label} mean/p50/p99:`, `${fixed(g.mean)} / ${fixed(g.p50)} / ${fixed(g.p99)} (${g.count} batches)`);
+}
+
+/** The server's own figures (from its /metrics) and the client process's, after the client's. */
+export function formatServerAndClient(server: ServerReport[], client: ProcessUsage | undefined): string {
+  let out = '';
+  for (const s of server) {
+    if ('error' in s) {
+      out += `${'-- Server metrics '.padEnd(50, '-')}
+${row('URL:', s.url)}${row('Not read:', s.error)}`;
+      continue;
+    }
+    const f = s.figures;
+    out += `${`-- Server metrics (${f.kind.toUpperCase()}) `.padEnd(50, '-')}
+${row('URL:', s.url)}`;
+    out += row('Requests the server counted:', f.requests ?? '–');
+    out += row('Requests the server failed:', f.failures ?? '–');
+    out += distributionRow('Queue time', f.queueTimeMs);
+    out += distributionRow('Server TTFT', f.ttftMs);
+    out += distributionRow('Time per token', f.timePerTokenMs);
+    out += row('Server generated tokens/s:', fixed(f.generatedTokensPerS));
+    out += gaugeRow('Queue size', f.queueSize);
+    out += gaugeRow('Batch size', f.batchSize);
+  }
+  if (client) {
+    out += `${'-- Client process (this benchmark) '.padEnd(50, '-')}
+`;
+    out += row('CPU (% of one core):', `${fixed(client.cpuPercent, 1)} (user ${fixed(client.cpuUserMs, 0)} ms, system ${fixed(client.cpuSystemMs, 0)} ms)`);
+    out += row('Memory RSS peak / end (MB):', `${fixed(client.rssPeakMb, 1)} / ${fixed(client.rssEndMb, 1)}`);
+    out += row('Heap used at the end (MB):', fixed(client.heapUsedEndMb, 1));
+  }
+  return out;
+}
+
+/** The result as text; `after` (the server's and client process's figures) goes before the closing rule. */
+export function formatResult(r: BenchResult, after = ''): string {
   const m = r.metrics;
   const load = r.load.kind === 'closed' ? `closed loop, ${r.load.concurrency} users` : `open loop, ${r.load.rate} req/s, burstiness ${r.load.burstiness}${r.load.maxConcurrency ? `, max concurrency ${r.load.maxConcurrency}` : ''}`;
   let out = `${' Benchmark result '.padStart(34, '=').padEnd(50, '=')}\n`;
@@ -154,7 +219,7 @@ export function formatResult(r: BenchResult): string {
   out += summaryLines('Inter-token latency', m.latencyMs.itl);
   out += summaryLines('End-to-end latency', m.latencyMs.e2e);
   for (const e of m.errors.examples) out += `error #${e.index} ${e.kind}: ${e.message}\n`;
-  return `${out}${'='.repeat(50)}\n`;
+  return `${out}${after}${'='.repeat(50)}\n`;
 }
 
 export async function benchCommand(argv: string[], usage: string): Promise<number> {
@@ -174,17 +239,29 @@ export async function benchCommand(argv: string[], usage: string): Promise<numbe
   const onInterrupt = () => stop.abort();
   process.once('SIGINT', onInterrupt);
   let result: BenchResult;
+  const servers = args.metrics.urls.length > 0 ? new ServerMetricsWatch(args.metrics.urls, args.metrics.intervalMs, Math.min(args.metrics.intervalMs * 5, 10_000)) : null;
+  let clientWatch: ProcessWatch | undefined;
+  let server: ServerReport[] = [];
+  let client: ProcessUsage | undefined;
   try {
     result = await runBenchmark({
       ...args.run,
       signal: stop.signal,
       onProgress: args.json ? undefined : (p) => process.stderr.write(`\r${p.phase} ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}   `),
+      beforeMeasuring: async () => {
+        await servers?.start();
+        clientWatch = new ProcessWatch(args.metrics.intervalMs);
+      },
     });
   } finally {
     process.removeListener('SIGINT', onInterrupt);
+    // Both watches started only if the measured requests did.
+    client = clientWatch?.stop();
+    if (servers && clientWatch) server = await servers.stop();
   }
   if (!args.json) process.stderr.write('\n');
+  const report = { ...result, server, client: client ?? null };
   if (args.html !== undefined) fs.writeFileSync(args.html, renderReport(result));
-  process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
+  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatResult(result, formatServerAndClient(server, client)));
   return result.metrics.completed > 0 ? 0 : 1;
 }

@@ -32,6 +32,8 @@ export interface RunOptions {
   slo: Slo | null;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
+  /** Awaited after the warm-up, just before the measured requests (the bench scrapes server metrics there). */
+  beforeMeasuring?: () => Promise<void>;
 }
 
 export interface Progress {
@@ -190,6 +192,7 @@ export async function runBenchmark(options: RunOptions): Promise<BenchResult> {
       report('warm-up', warmed, warmFailed, options.warmup);
     });
 
+    if (!signal.aborted) await options.beforeMeasuring?.();
     const start = performance.now();
     const stopAt = options.durationMs ?? Infinity;
     let failed = 0;
