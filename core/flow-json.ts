@@ -8,6 +8,8 @@ import { backendsOf, findBackend } from './catalog';
 import { migrateNode } from './migrations';
 import { CONFIG_VERSION, DEFAULT_INDEX_NAME, nodeTypeSpec, NodeTypeSpec, ParamSpec } from './node-types';
 import { oneLine, ProblemList } from './problems';
+import { libraryPromptOf } from './prompts/library';
+import { PROMPTS } from './prompts/settings';
 
 type RawNode = Record<string, unknown> & { id: string; type: string };
 
@@ -20,7 +22,7 @@ const IGNORED_TYPES = new Set(['debug', 'comment', 'catch', 'status', 'complete'
 /** Wire plumbing, followed as if the wire went straight through. */
 const TRANSPARENT_TYPES = new Set(['junction', 'link in', 'link out']);
 /** Our config nodes: referenced by service nodes, never stages. */
-const CONFIG_TYPES = new Set(['opea-server', 'opea-vectorstore']);
+const CONFIG_TYPES = new Set(['opea-server', 'opea-vectorstore', 'opea-prompt', 'opea-memory']);
 
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,199}$/;
 
@@ -190,10 +192,12 @@ export function coerceParam(spec: ParamSpec, raw: unknown): Coerced {
       if (typeof raw !== 'string') return { error: 'must be text' };
       if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(raw)) return { error: 'must be letters, digits, _ . : - (at most 128)' };
       return { value: raw };
-    case 'text':
+    case 'text': {
       if (typeof raw !== 'string') return { error: 'must be text' };
       if (raw.length > 20_000) return { error: 'must be at most 20000 characters' };
-      return { value: raw };
+      const wrong = spec.check?.(raw);
+      return wrong === undefined ? { value: raw } : { error: wrong };
+    }
     case 'model':
       if (typeof raw !== 'string' || !MODEL_ID.test(raw.trim())) return { error: 'must be a model id (letters, digits and . _ / : @ + -, at most 200)' };
       return { value: raw.trim() };
@@ -235,6 +239,10 @@ function toComponent(node: RawNode, spec: NodeTypeSpec, byId: Map<string, RawNod
     if ('error' in coerced) fail(`${p.key} ${coerced.error}`, `fix ${p.key} (${p.doc})`);
     else params[p.key] = coerced.value;
   }
+  // A library prompt is what the node sends, so an export carries its templates.
+  const library = spec.type === 'opea-llm' ? libraryPromptOf(node, byId, PROMPTS) : undefined;
+  if (library && 'message' in library) fail(library.message, library.fix);
+  else if (library) Object.assign(params, library.params);
 
   let serverUrl: string | undefined;
   if (typeof node.server === 'string' && node.server !== '') {

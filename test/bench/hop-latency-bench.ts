@@ -8,7 +8,9 @@
  * leader alternates (A B, B A, ...) so neither path always runs first. A node call is timed from
  * node.receive(msg) until the message reaches the next node.
  *
- * Environment: HOP_PAIRS (default 3000), HOP_WARMUP (default 300), HOP_BACKEND (tei | opea, default tei).
+ * Environment: HOP_PAIRS (default 3000), HOP_WARMUP (default 300), HOP_BACKEND (tei | opea, default tei),
+ * HOP_TELEMETRY (settings.js's opeaTelemetry for the runtime, as JSON, such as
+ * {"tracing":{"endpoint":"http://127.0.0.1:4318/v1/traces"},"metrics":true}; default none: telemetry off).
  * Exits 1 when the median added latency per hop exceeds 0.3 ms.
  */
 import fs from 'node:fs';
@@ -25,6 +27,7 @@ import { ProtocolServer } from '../support/protocol-server';
 const PAIRS = Number(process.env.HOP_PAIRS ?? 3000);
 const WARMUP = Number(process.env.HOP_WARMUP ?? 300);
 const BACKEND = process.env.HOP_BACKEND ?? 'tei';
+const TELEMETRY = process.env.HOP_TELEMETRY ? (JSON.parse(process.env.HOP_TELEMETRY) as unknown) : undefined;
 const DIMENSIONS = 768;
 const MODEL = 'BAAI/bge-base-en-v1.5';
 const LIMIT_MS = 0.3;
@@ -108,6 +111,7 @@ async function startNodeRed(flow: Msg[]): Promise<{ RED: NodeRedModule; stop: ()
     disableEditor: true,
     credentialSecret: false,
     telemetry: { enabled: false },
+    ...(TELEMETRY === undefined ? {} : { opeaTelemetry: TELEMETRY }),
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
     // 'error' still shows every done(err) of the node; 'warn' would add start-up notices only.
     logging: { console: { level: 'error', metrics: false, audit: false } },
@@ -227,7 +231,7 @@ interface Result {
 function printReport(r: Result): void {
   console.log(`hop latency: opea-embedding (${BACKEND}, POST ${r.apiPath}, ${DIMENSIONS} dims) on the loopback protocol server`);
   console.log(`Node ${process.version}, Node-RED ${nodeRedVersion()}; ${PAIRS} pairs after ${WARMUP} warm-up pairs, interleaved, leader alternating; ${r.runSeconds.toFixed(1)} s`);
-  console.log(`the server answered all ${r.served} calls on ${r.apiPath}`);
+  console.log(`the server answered all ${r.served} calls on ${r.apiPath}; opeaTelemetry ${TELEMETRY === undefined ? 'unset (off)' : JSON.stringify(TELEMETRY)}`);
   printTable([
     ['direct: runEmbedding over createEndpoint', r.direct],
     ['node: receive() -> next node input', r.node],
@@ -246,6 +250,7 @@ function jsonLine(r: Result, pass: boolean): string {
     dimensions: DIMENSIONS,
     pairs: PAIRS,
     warmup: WARMUP,
+    telemetry: TELEMETRY ?? null,
     directMs: pick(r.direct),
     nodeMs: pick(r.node),
     addedMs: pick(r.added),
