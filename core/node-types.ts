@@ -4,6 +4,7 @@
  */
 import { DEFAULT_EMBED_BATCH_SIZE } from './clients/embedding';
 import { Kind, ParamValue } from './model';
+import { promptTemplateProblem, variableNamesProblem } from './prompts/settings';
 
 /** The config version this release writes and reads; flows saved by a newer release are refused. */
 export const CONFIG_VERSION = 2;
@@ -20,6 +21,8 @@ export interface ParamSpec {
   max?: number;
   values?: readonly string[];
   doc: string;
+  /** A further check of a text value: what is wrong with it, or undefined. */
+  check?: (value: string) => string | undefined;
 }
 
 export interface NodeTypeSpec {
@@ -89,7 +92,26 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       int('topK', 10, 1, 'sample from the k most likely tokens', 100_000),
       num('repetitionPenalty', 1.03, 0, 10, 'penalty for repeated tokens (1 = none)'),
       { key: 'streaming', type: 'boolean', default: true, doc: 'stream tokens as they are generated' },
-      { key: 'template', type: 'text', default: '', doc: 'chat template with {context} and {question}; empty: the built-in RAG template' },
+      {
+        key: 'systemTemplate',
+        type: 'text',
+        default: '',
+        doc: 'system prompt, a Handlebars template with the same variables as the prompt, sent as the system message; empty: none',
+        check: promptTemplateProblem,
+      },
+      {
+        key: 'userTemplate',
+        type: 'text',
+        default: '',
+        doc: 'prompt, a Handlebars template: {{question}}, {{#each documents}}{{text}} {{score}} {{metadata.source}}{{/each}}, {{context}}, {{history}} and the message properties named in variables; empty: the built-in RAG template',
+        check: promptTemplateProblem,
+      },
+      { key: 'variables', type: 'text', default: '', doc: 'message properties the templates may name, such as topic, user (msg.topic, msg.user), separated by commas or spaces', check: variableNamesProblem },
+      { key: 'promptLibrary', type: 'string', default: '', doc: 'id of an opea-prompt config node (prompt library); its prompt promptName replaces the two templates' },
+      str('promptName', '', 'name of the library prompt to use; msg.prompt names another at run time'),
+      str('promptVersion', '', 'version of that prompt; empty: its highest version'),
+      { key: 'messageTemplates', type: 'boolean', default: false, doc: 'let msg.prompt carry template text ({template, system}) instead of a library prompt name' },
+      { key: 'memory', type: 'string', default: '', doc: 'id of an opea-memory config node: the conversation of the message\'s session goes before the question, and the turn is kept' },
     ],
   },
   {

@@ -9,8 +9,7 @@ export const TOKENIZER_NAME = 'cl100k_base';
 
 let encoder: Tiktoken | undefined;
 
-export function countTokens(text: string): number {
-  if (text === '') return 0;
+function encoderOf(): Tiktoken {
   if (!encoder) {
     // The ranks are only reachable through the package's exports map, which this project's module resolution does not read for types.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,5 +17,15 @@ export function countTokens(text: string): number {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     encoder = new Encoder(require('js-tiktoken/ranks/cl100k_base') as TiktokenBPE);
   }
-  return encoder.encode(text).length;
+  return encoder;
+}
+
+export function countTokens(text: string): number {
+  return text === '' ? 0 : encoderOf().encode(text).length;
+}
+
+/** The first `limit` tokens of `text` (cl100k_base), decoded back to text; the text itself when it is that short. */
+export function truncateTokens(text: string, limit: number): string {
+  const tokens = encoderOf().encode(text);
+  return tokens.length <= limit ? text : encoderOf().decode(tokens.slice(0, Math.max(0, Math.floor(limit))));
 }

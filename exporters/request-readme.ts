@@ -28,6 +28,11 @@ export function requestSection(requests: DeployedRequests, cr: Record<string, un
     const body = JSON.stringify(r.body, null, 2);
     out.push(...fenced('sh', [`curl -s ${base}/ -H 'Content-Type: application/json' --data-binary @- <<'JSON'`, body, 'JSON'].join('\n')), '');
   }
+  for (const p of requests.prompts) {
+    out.push(`${p.node.replace(/[\r\n`]/g, ' ')} uses prompt \`${p.name}\` version \`${p.version}\` of its prompt library (Handlebars):`, '');
+    if (p.system.trim() !== '') out.push('System:', '', ...fenced('handlebars', p.system), '');
+    out.push(...fenced('handlebars', p.template), '');
+  }
   for (const d of requests.dataprep) {
     out.push(`Ingest through ${d.label.replace(/[\r\n`]/g, ' ')} (the router passes the form on to the DataPrep step):`, '');
     const fields = Object.entries(d.fields).map(([k, v]) => `-F ${k}=${v}`).join(' ');

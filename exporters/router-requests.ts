@@ -17,7 +17,7 @@
  *   (l.386-405); each call has 30 s, body included (l.70).
  */
 import { DECODE_SECONDS_PER_TOKEN, findBackend, ROUTER, service } from '../core/catalog';
-import { DEFAULT_CHAT_TEMPLATE, serviceTemplate } from '../core/contract/documents';
+import { MEMORY_NOT_EXPORTED, servicePrompt } from '../core/prompts/service';
 import { Component, Kind, ParamValue, Platform } from '../core/model';
 import { Plan, Stage } from '../core/plan';
 import { ProblemList } from '../core/problems';
@@ -79,6 +79,16 @@ export interface DataprepRequest {
 export interface DeployedRequests {
   routes: RouteRequest[];
   dataprep: DataprepRequest[];
+  /** The library prompts the LLM nodes use, for the README. */
+  prompts: UsedPrompt[];
+}
+
+export interface UsedPrompt {
+  node: string;
+  name: string;
+  version: string;
+  system: string;
+  template: string;
 }
 
 /** A component on one route of the pipeline, and whether it gets the client's body as it came. */
@@ -144,19 +154,10 @@ function settingsOf(hop: Hop): { field: string; value: ParamValue; deployed: Par
     const value = c.field === 'streaming' && hop.passedOn ? false : (component.params[c.param] ?? c.deployed);
     return { field: c.field, value, deployed: c.deployed as ParamValue | undefined };
   });
-  if (component.kind === 'llm') {
-    list.push({ field: 'chat_template', value: chatTemplateOf(component), deployed: undefined });
-  }
+  // The flow's template in the service's syntax, as Node-RED sends it (core/clients/llm.ts), so the deployed service builds the very prompt the flow reports.
+  const prompt = component.kind === 'llm' ? servicePrompt(component.params) : undefined;
+  if (prompt && 'chatTemplate' in prompt) list.push({ field: 'chat_template', value: prompt.chatTemplate, deployed: undefined });
   return list;
-}
-
-/**
- * The template the flow's LLM node fills in, in the service's syntax: Node-RED sends it with every
- * request (core/clients/llm.ts), so the deployed service builds the very prompt the flow reports.
- */
-function chatTemplateOf(component: Component): string {
-  const template = typeof component.params.template === 'string' && component.params.template.trim() !== '' ? component.params.template : DEFAULT_CHAT_TEMPLATE;
-  return serviceTemplate(template);
 }
 
 function json(value: unknown): string {
@@ -204,13 +205,22 @@ class RequestPlanner {
           this.note(component, `${serviceTitle(component)} uses ${deployed} unless ${s.field} comes ${where} (the flow: ${s.field === 'chat_template' ? 'its template' : json(s.value)})`);
         }
       }
-      if (component.kind === 'llm') this.checkStreaming(hop);
+      if (component.kind === 'llm') {
+        this.checkStreaming(hop);
+        this.checkPrompt(component);
+      }
     }
     if (Object.keys(parameters).length > 0) body.parameters = parameters;
     const label = route.choices.map((c) => `${c.key} = ${c.equals ?? 'any other value'}`).join(', ');
     // The switch keys the route's choices set come first, as a reader looks for them.
     const switchKeys = Object.fromEntries(route.choices.filter((c) => c.equals !== undefined).map((c) => [c.key, c.equals]));
     return { route: label, match: route.choices, body: { ...switchKeys, ...body } };
+  }
+
+  private checkPrompt(component: Component): void {
+    const prompt = servicePrompt(component.params);
+    if ('why' in prompt) this.note(component, `${serviceTitle(component)} builds its own prompt, not the flow's: ${prompt.why}`);
+    if (typeof component.params.memory === 'string' && component.params.memory !== '') this.note(component, MEMORY_NOT_EXPORTED);
   }
 
   private checkStreaming(hop: Hop): void {
@@ -275,7 +285,10 @@ export function deployedRequests(plan: Plan, platform: Platform, problems: Probl
   const dataprep = plan.sideComponents.filter((c) => c.kind === 'dataprep').map((c) => planner.dataprep(c));
   checkSwitches(plan.stages, problems);
   planner.flush();
-  return { routes: requests, dataprep };
+  const prompts = unique(routes.flatMap((r) => r.hops.map((h) => h.component)))
+    .filter((c) => c.kind === 'llm' && typeof c.params.promptName === 'string' && c.params.promptName !== '')
+    .map((c) => ({ node: `${c.label} (${c.id})`, name: String(c.params.promptName), version: String(c.params.promptVersion), system: String(c.params.systemTemplate ?? ''), template: String(c.params.userTemplate ?? '') }));
+  return { routes: requests, dataprep, prompts };
 }
 
 function unique(components: Component[]): Component[] {

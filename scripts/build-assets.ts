@@ -43,6 +43,11 @@ const ONLY_FOR: Record<string, string[]> = {
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** Settings that name a config node, by the config node's type. */
+const CONFIG_REFERENCES: Record<string, string> = { store: 'opea-vectorstore', promptLibrary: 'opea-prompt', memory: 'opea-memory' };
+/** Properties of older releases that core/migrations.ts still reads. */
+const MIGRATED: Record<string, string[]> = { 'opea-llm': ['template'] };
+
 function defaultsOf(spec: NodeTypeSpec): Record<string, unknown> {
   // A deployable backend where there is one; else one that works offline, so a dropped node runs as it is.
   const backends = backendsOf(spec.kind);
@@ -56,9 +61,11 @@ function defaultsOf(spec: NodeTypeSpec): Record<string, unknown> {
     configVersion: { value: CONFIG_VERSION },
   };
   for (const p of spec.params) {
-    if (p.key === 'store') defaults.store = { value: '', type: 'opea-vectorstore', required: false };
+    if (CONFIG_REFERENCES[p.key]) defaults[p.key] = { value: '', type: CONFIG_REFERENCES[p.key], required: false };
     else defaults[p.key] = { value: p.default };
   }
+  // The editor drops properties it has no default for; an old flow keeps these for the runtime's migration (core/migrations.ts).
+  for (const key of MIGRATED[spec.type] ?? []) defaults[key] = { value: undefined };
   return defaults;
 }
 

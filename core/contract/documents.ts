@@ -237,6 +237,22 @@ export function asLlmInput(payload: unknown): LLMParamsDoc {
   );
 }
 
+/**
+ * The documents of an LLM stage's input with what is known of each: the text, and the score and
+ * metadata where the payload carries them (a SearchedDoc's retrieved_docs, {text, metadata, score}
+ * objects in documents, or the scores opea-rerank keeps beside the texts).
+ */
+export function llmDocuments(payload: unknown): RetrievedDoc[] {
+  if (!isObject(payload)) return [];
+  const list = Array.isArray(payload.documents) ? payload.documents : Array.isArray(payload.retrieved_docs) ? payload.retrieved_docs : [];
+  const scores = Array.isArray(payload.scores) ? payload.scores : [];
+  return list.map(retrievedDoc).flatMap((doc, i) => {
+    if (!doc) return [];
+    if (doc.score === undefined && typeof scores[i] === 'number') doc.score = scores[i] as number;
+    return [doc];
+  });
+}
+
 /** OPEA ChatQnA's way of asking: answer from the search results, and say so when they do not help. */
 export const DEFAULT_CHAT_TEMPLATE = [
   '### You are a helpful, respectful and honest assistant. Answer the question using the search results',

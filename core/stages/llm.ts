@@ -1,13 +1,28 @@
 /** The LLM stage: LLMParamsDoc (or a question) in, GeneratedDoc out, streamed chunk by chunk when asked. */
 import { performance } from 'node:perf_hooks';
-import { asLlmInput, ContractError, GeneratedDoc, LLMParamsDoc, renderPrompt } from '../contract/documents';
+import { asLlmInput, ChatMessage, ContractError, GeneratedDoc, llmDocuments, LLMParamsDoc, renderPrompt } from '../contract/documents';
 import { Endpoint } from '../clients/endpoint';
 import { ChunkHandler, Generation, GenerationParams, generateRemote, RemoteLlmBackend } from '../clients/llm';
 import { settingValue } from './overrides';
 import { extractiveAnswer } from '../embedded/extractive';
+import { applyPrompts, PromptTemplates } from '../prompts/apply';
 
 export interface LlmConfig extends GenerationParams {
   backend: string;
+  /** The node's Handlebars templates; a request's own chat_template (OPEA's {context}/{question} form) goes before them. */
+  prompts?: PromptTemplates;
+}
+
+export interface LlmRunOptions {
+  model?: unknown;
+  onChunk?: ChunkHandler;
+  signal?: AbortSignal;
+  /** Templates chosen for this message (msg.prompt), instead of the node's. */
+  prompts?: PromptTemplates;
+  /** The message properties the templates may name. */
+  variables?: Record<string, unknown>;
+  /** Earlier turns kept by a memory, before the ones the request carries. */
+  remembered?: ChatMessage[];
 }
 
 export interface LlmMetrics {
@@ -20,6 +35,13 @@ export interface LlmMetrics {
   finishReason?: string;
   /** Settings that did not reach the model (wire names): the backend has no field for them or drops them. */
   ignored: string[];
+}
+
+/** The OPEA {context}/{question} template a request carries as chat_template, held to the limits of the node's templates. */
+function requestTemplate(template: unknown): string {
+  if (typeof template !== 'string') throw new ContractError(`msg.payload.chat_template must be text, not ${typeof template}`, 'send the template as a string, or leave it out to use the node\'s templates');
+  if (template.length > 20_000) throw new ContractError(`msg.payload.chat_template has ${template.length} characters, more than 20000`, 'send a shorter template, or leave it out to use the node\'s templates');
+  return template;
 }
 
 /**
@@ -40,7 +62,7 @@ export function generationParams(config: LlmConfig, doc: LLMParamsDoc, modelOver
     topK: setting('topK', 'top_k', config.topK),
     repetitionPenalty: setting('repetitionPenalty', 'repetition_penalty', config.repetitionPenalty),
     stream: setting('streaming', 'stream', config.stream),
-    template: settingValue('opea-llm', 'template', 'chat_template', template, config.template),
+    template: template === undefined ? config.template : requestTemplate(template),
   };
 }
 
@@ -48,15 +70,19 @@ export async function runLlm(
   config: LlmConfig,
   endpoint: Endpoint | undefined,
   payload: unknown,
-  options: { model?: unknown; onChunk?: ChunkHandler; signal?: AbortSignal } = {},
+  options: LlmRunOptions = {},
 ): Promise<{ doc: GeneratedDoc; metrics: LlmMetrics; documents: string[] }> {
-  const input = asLlmInput(payload);
-  const params = generationParams(config, input, options.model);
+  const asked = asLlmInput(payload);
+  if (options.remembered && options.remembered.length > 0) asked.history = [...options.remembered, ...(asked.history ?? [])];
+  const params = generationParams(config, asked, options.model);
+  const prompts = asked.chat_template !== undefined && asked.chat_template.trim() !== '' ? undefined : (options.prompts ?? config.prompts);
+  let input = asked;
+  if (prompts) ({ input, template: params.template } = applyPrompts(asked, prompts, llmDocuments(payload), options.variables));
   const onChunk = options.onChunk ?? (() => undefined);
   let generation: Generation;
   if (config.backend === 'extractive') {
     const started = performance.now();
-    const answer = extractiveAnswer(input.query, input.documents, params.maxTokens);
+    const answer = extractiveAnswer(asked.query, asked.documents, params.maxTokens);
     const text = answer.text || 'The retrieved documents do not answer this question.';
     if (params.stream) onChunk(text);
     const totalMs = performance.now() - started;
@@ -81,5 +107,5 @@ export async function runLlm(
   };
   const doc: GeneratedDoc = { text: generation.text, prompt: generation.prompt };
   if (generation.reasoning !== undefined) doc.reasoning = generation.reasoning;
-  return { doc, metrics, documents: input.documents };
+  return { doc, metrics, documents: asked.documents };
 }
