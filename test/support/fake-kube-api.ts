@@ -623,10 +623,11 @@ export class FakeKubeApi {
     const prev = existing?.object ?? {};
     const prevMeta = (prev.metadata ?? {}) as Json;
     const object: Json = { apiVersion: body.apiVersion, kind: body.kind, metadata: {} };
-    for (const leaf of merged.values()) setPath(object, leaf.segments, JSON.parse(leaf.value));
+    // Shallow leaves first, so an empty map one manager applied does not wipe another's fields inside it.
+    for (const leaf of [...merged.values()].sort((a, b) => a.segments.length - b.segments.length)) setPath(object, leaf.segments, JSON.parse(leaf.value));
     const contentChanged = canonical(withoutMeta(prev)) !== canonical(withoutMeta(object));
     if (type.plural === 'services' && object.spec && !(object.spec as Json).clusterIP) (object.spec as Json).clusterIP = `10.96.0.${(this.resourceVersion % 250) + 2}`;
-    const managedFields = [...new Set([...owners.values()].flatMap((s) => [...s]))].sort().map((mgr) => ({ manager: mgr, operation: 'Apply', apiVersion: apiVersionOf(type), fieldsType: 'FieldsV1' }));
+    const managedFields = [...new Set([...owners.values()].flatMap((s) => [...s]))].sort().map((mgr) => ({ manager: mgr, operation: 'Apply', apiVersion: apiVersionOf(type), fieldsType: 'FieldsV1', fieldsV1: fieldsV1(mgr, owners, merged) }));
     object.metadata = {
       ...(object.metadata as Json),
       name,
@@ -793,6 +794,18 @@ export class FakeKubeApi {
       this.watchers.delete(w);
     });
   }
+}
+
+/** [ssa] "Field management": a manager's fields as metadata.managedFields[].fieldsV1 writes them ({"f:data": {"f:key": {}}}). */
+function fieldsV1(manager: string, owners: Map<string, Set<string>>, leaves: Map<string, Leaf>): Json {
+  const out: Json = {};
+  for (const [field, set] of [...owners].sort(([a], [b]) => a.localeCompare(b))) {
+    const leaf = leaves.get(field);
+    if (!leaf || !set.has(manager)) continue;
+    let at = out;
+    for (const segment of leaf.segments) at = (at[`f:${segment}`] ??= {}) as Json;
+  }
+  return out;
 }
 
 /** JSON with sorted keys, so two objects compare equal whatever order their fields were written in. */
