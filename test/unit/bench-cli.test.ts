@@ -40,7 +40,8 @@ describe('opea-flow bench', () => {
     assert.ok(result.metrics.latencyMs.ttft.percentiles.p99 >= 9);
     assert.match(fs.readFileSync(html, 'utf8'), /<svg /);
     assert.ok(!JSON.stringify(result).includes('sk-bench'));
-    const contents = srv.requests.map((r) => (r.body.messages as { content: string }[])[0].content);
+    // The bench also reads the model server's /metrics (a GET): only the chat requests carry prompts.
+    const contents = srv.requests.filter((r) => r.path === '/v1/chat/completions').map((r) => (r.body.messages as { content: string }[])[0].content);
     assert.deepEqual(contents.sort(), ['first', 'first', 'second', 'second']);
   });
 
