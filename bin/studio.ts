@@ -167,6 +167,8 @@ export async function startStudio(options: StudioOptions, out: (line: string) =>
     httpNodeRoot: '/',
     // Nothing leaves the machine unasked: no update check, no consent prompt on the first visit.
     telemetry: { enabled: false, updateNotification: false },
+    // The pack's Prometheus metrics at <admin root>/opea/metrics; traces go out when the OTEL_* variables ask for them.
+    opeaTelemetry: { metrics: true },
     editorTheme: {
       page: { title: 'Node-RED · OPEA studio' },
       header: { title: 'Node-RED · OPEA studio' },
@@ -226,6 +228,7 @@ export async function startStudio(options: StudioOptions, out: (line: string) =>
   if (!isLoopback(options.host)) out(`Warning: the editor listens on ${options.host} without a login; anyone who can reach this port can run code here`);
   const url = `http://${shownHost}:${port}/`;
   out(`Node-RED editor: ${url}`);
+  out(`Prometheus metrics: ${url}opea/metrics`);
   return { url, userDir: options.userDir, stop };
 }
 
