@@ -11,7 +11,7 @@ export const STATUS_USAGE = `  opea-flow status NAME [--namespace NS] [--kubecon
 export const STATUS_HELP = `status reports a deployed pipeline as JSON: for GMC the GMConnector's status, condition, Deployments
 and accessUrl; for plain manifests (deploy --target helm --apply) each Deployment's rollout, the
 Services and the access URL. Exit 0 when ready, 3 when deployed but not ready yet, 1 when nothing of
-NAME is in the namespace or the cluster cannot be asked.`;
+NAME is in the namespace (default: NAME, as deploy's) or the cluster cannot be asked.`;
 
 export const NOT_READY_EXIT = 3;
 

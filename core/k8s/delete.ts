@@ -9,10 +9,11 @@
 import type * as K8s from '@kubernetes/client-node';
 import { DEFAULT_FIELD_MANAGER, GMC_GROUP, GMC_PLURAL, GMC_VERSION, PIPELINE_LABEL } from './names';
 import { findOwned, labelledFor, nothingFound, OWNED_KINDS } from './owned';
-import { Call, ClusterOptions, connect, contextNamespace, DeployError, firstLine, guarded, loadClient, NotFound, Session } from './session';
+import { Call, ClusterOptions, connect, DeployError, firstLine, guarded, loadClient, NotFound, Session } from './session';
 
 export interface DeleteOptions extends ClusterOptions {
   name: string;
+  /** Default: the pipeline's name, as deploy's default namespace. */
   namespace?: string;
   /** Server-side dry run: every DELETE carries dryRun=All, nothing is removed. */
   dryRun?: boolean;
@@ -44,7 +45,7 @@ export async function deletePipeline(options: DeleteOptions): Promise<DeleteResu
   try {
     const k = await loadClient();
     const session = connect(k, options, DEFAULT_FIELD_MANAGER, 'delete');
-    const namespace = options.namespace ?? contextNamespace(session);
+    const namespace = options.namespace ?? options.name;
     return await remove(session, options, namespace);
   } catch (err) {
     if (err instanceof DeployError) throw err;

@@ -9,10 +9,11 @@ import { describeGmcStatus, isGmcReady } from './gmc-status';
 import { DEFAULT_FIELD_MANAGER, ENTRY_ANNOTATION, serviceUrl } from './names';
 import { findOwned, GmcObject, nothingFound, Owned } from './owned';
 import { rolloutState } from './rollout';
-import { ClusterOptions, connect, contextNamespace, DeployError, firstLine, loadClient } from './session';
+import { ClusterOptions, connect, DeployError, firstLine, loadClient } from './session';
 
 export interface StatusOptions extends ClusterOptions {
   name: string;
+  /** Default: the pipeline's name, as deploy's default namespace. */
   namespace?: string;
   signal?: AbortSignal;
 }
@@ -44,7 +45,7 @@ export async function pipelineStatus(options: StatusOptions): Promise<PipelineSt
   try {
     const k = await loadClient();
     const session = connect(k, options, DEFAULT_FIELD_MANAGER, 'status');
-    const namespace = options.namespace ?? contextNamespace(session);
+    const namespace = options.namespace ?? options.name;
     const owned = await findOwned(session, options.name, namespace, options.signal);
     if (!owned.gmc && owned.objects.length === 0) {
       if (owned.unlisted.length > 0) throw owned.unlisted[0].error;

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FakeKubeApi, FakeKubeOptions, writeKubeconfig } from '../support/fake-kube-api';
+import { FakeKubeApi, FakeKubeOptions, forbiddenStatus, writeKubeconfig } from '../support/fake-kube-api';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'opea-flow.js');
@@ -31,11 +31,11 @@ describe('opea-flow deploy', function () {
     return { api, kubeconfig };
   }
 
-  function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  function cli(args: string[], env: Record<string, string | undefined> = {}, command = 'deploy'): Promise<{ code: number; stdout: string; stderr: string }> {
     const base: Record<string, string | undefined> = { ...process.env, HOME: dir, KUBECONFIG: undefined, HF_TOKEN: undefined, KUBERNETES_SERVICE_HOST: undefined };
     const merged = Object.fromEntries(Object.entries({ ...base, ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
     return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, 'deploy', ...args], { env: merged, timeout: 45_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [CLI, command, ...args], { env: merged, timeout: 45_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
     });
@@ -113,5 +113,74 @@ describe('opea-flow deploy', function () {
     assert.equal(none.code, 2);
     assert.match(none.stderr, /FLOW is missing/);
     assert.equal(api.requests.length, 0);
+  });
+
+  describe('--target helm --apply, status and delete', () => {
+    it('applies the chart\'s manifests, waits for every Deployment, then status says ready and delete removes it all (exit 0 each)', async () => {
+      const { api, kubeconfig } = await fake({ deployments: { availableAfterMs: 100 } });
+      const deployed = await cli([FLOW, '--kubeconfig', kubeconfig, '--target', 'helm', '--apply', '--wait', '30'], { HF_TOKEN: HF });
+      assert.equal(deployed.code, 0, deployed.stderr);
+      const result = JSON.parse(deployed.stdout);
+      assert.equal(result.name, 'chatqna');
+      assert.equal(result.namespace, 'chatqna');
+      assert.equal(result.ready, true);
+      assert.equal(result.accessUrl, 'http://gateway.chatqna.svc.cluster.local:8888');
+      assert.ok(result.deployments.length >= 5 && result.deployments.every((d: { ready: boolean }) => d.ready), deployed.stdout);
+      assert.deepEqual(result.created, { namespace: true, secret: true });
+      assert.equal(api.stored('deployments').size, result.deployments.length);
+      assert.ok(api.stored('configmaps').has('chatqna/router-graph'));
+      assert.match(deployed.stderr, /\[ready\] Deployments of chatqna: \d+ of \d+ available\n/);
+      assert.ok(!deployed.stdout.includes(HF) && !deployed.stderr.includes(HF));
+
+      const status = await cli(['chatqna', '--kubeconfig', kubeconfig], {}, 'status');
+      assert.equal(status.code, 0, status.stderr);
+      const reported = JSON.parse(status.stdout);
+      assert.equal(reported.ready, true);
+      assert.equal(reported.namespace, 'chatqna', 'the namespace defaults to NAME, as deploy\'s does');
+      assert.equal(reported.accessUrl, 'http://gateway.chatqna.svc.cluster.local:8888');
+
+      const removed = await cli(['chatqna', '-n', 'chatqna', '--kubeconfig', kubeconfig], {}, 'delete');
+      assert.equal(removed.code, 0, removed.stderr);
+      const outcomes = JSON.parse(removed.stdout).outcomes as { object: string; outcome: string }[];
+      assert.ok(outcomes.every((o) => o.outcome === 'deleted'), removed.stdout);
+      assert.equal(outcomes[outcomes.length - 1].object, 'Namespace chatqna');
+      assert.match(removed.stderr, /opea-flow delete: Deployment llm: deleted\n/);
+      assert.equal(api.stored('deployments').size, 0);
+    });
+
+    it('status exits 3 while not ready and 1 for nothing found; delete exits 1 naming the object it could not delete', async () => {
+      const { kubeconfig } = await fake({ deployments: false, faults: [{ method: 'DELETE', path: /services\/llm$/, status: forbiddenStatus('dev', 'delete', 'services', '', 'rag', 'llm') }] });
+      const applied = await cli([FLOW, '--kubeconfig', kubeconfig, '--target', 'helm', '--apply', '--wait', '0', '--name', 'rag', '--namespace', 'rag']);
+      assert.equal(applied.code, 0, applied.stderr);
+      const status = await cli(['rag', '-n', 'rag', '--kubeconfig', kubeconfig], {}, 'status');
+      assert.equal(status.code, 3, status.stderr);
+      assert.equal(JSON.parse(status.stdout).ready, false);
+      const none = await cli(['nope', '-n', 'rag', '--kubeconfig', kubeconfig], {}, 'status');
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /^opea-flow status: not-found: nothing of pipeline nope in namespace rag/);
+      const removed = await cli(['rag', '-n', 'rag', '--kubeconfig', kubeconfig], {}, 'delete');
+      assert.equal(removed.code, 1);
+      assert.match(removed.stderr, /opea-flow delete: Service llm: failed — not allowed to delete services in namespace rag \(403 Forbidden: .*\) while deleting Service llm — ask a cluster admin for a Role \(or ClusterRole\) granting "delete" on services in rag/);
+      assert.match(removed.stderr, /opea-flow delete: Namespace rag: kept — deploy created it, but 1 object of the pipeline could not be deleted/);
+      assert.match(removed.stderr, /opea-flow delete: 1 object of rag could not be deleted \(see above\); run delete again once fixed\n$/);
+      assert.equal(JSON.parse(removed.stdout).failed, 1);
+    });
+
+    it('exits 2 for bad arguments, sending nothing', async () => {
+      const { api, kubeconfig } = await fake();
+      const noApply = await cli([FLOW, '--kubeconfig', kubeconfig, '--target', 'helm']);
+      assert.equal(noApply.code, 2);
+      assert.match(noApply.stderr, /--target helm needs --apply/);
+      const compose = await cli([FLOW, '--kubeconfig', kubeconfig, '--target', 'compose']);
+      assert.equal(compose.code, 2);
+      assert.match(compose.stderr, /deploy --target takes gmc or helm, not 'compose'/);
+      const noName = await cli(['--kubeconfig', kubeconfig], {}, 'status');
+      assert.equal(noName.code, 2);
+      assert.match(noName.stderr, /NAME is missing/);
+      const badName = await cli(['Chat_QnA', '--kubeconfig', kubeconfig], {}, 'delete');
+      assert.equal(badName.code, 2);
+      assert.match(badName.stderr, /'Chat_QnA' is not a pipeline name/);
+      assert.equal(api.requests.length, 0);
+    });
   });
 });
