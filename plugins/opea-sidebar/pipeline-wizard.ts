@@ -30,12 +30,13 @@ const STAGES: Record<StageRole, StageDef> = {
   'output-rail': { role: 'output-rail', kind: 'guardrail', title: 'output rail' },
 };
 
+/** `request`: the body the entry takes (a TextDoc for a first embedding or rail; the LLM takes a question as {query}). */
 export const USE_CASES = [
-  { id: 'chatqna', title: 'ChatQnA', path: '/v1/chatqna', stages: ['embedding', 'retriever', 'rerank', 'llm'] },
-  { id: 'chatqna-guardrails', title: 'ChatQnA with guardrails', path: '/v1/chatqna-guarded', stages: ['input-rail', 'embedding', 'retriever', 'rerank', 'llm', 'output-rail'] },
-  { id: 'retrieval', title: 'Retrieval only', path: '/v1/retrieval', stages: ['embedding', 'retriever', 'rerank'] },
-  { id: 'chat', title: 'Plain chat', path: '/v1/chat', stages: ['llm'] },
-] as const satisfies readonly { id: string; title: string; path: string; stages: readonly StageRole[] }[];
+  { id: 'chatqna', title: 'ChatQnA', path: '/v1/chatqna', request: '{"text": "…"}', stages: ['embedding', 'retriever', 'rerank', 'llm'] },
+  { id: 'chatqna-guardrails', title: 'ChatQnA with guardrails', path: '/v1/chatqna-guarded', request: '{"text": "…"}', stages: ['input-rail', 'embedding', 'retriever', 'rerank', 'llm', 'output-rail'] },
+  { id: 'retrieval', title: 'Retrieval only', path: '/v1/retrieval', request: '{"text": "…"}', stages: ['embedding', 'retriever', 'rerank'] },
+  { id: 'chat', title: 'Plain chat', path: '/v1/chat', request: '{"query": "…"}', stages: ['llm'] },
+] as const satisfies readonly { id: string; title: string; path: string; request: string; stages: readonly StageRole[] }[];
 
 export type UseCaseId = (typeof USE_CASES)[number]['id'];
 
@@ -54,7 +55,7 @@ export interface WizardBackend {
 }
 
 export interface WizardCatalog {
-  useCases: { id: string; title: string; path: string; stages: { role: StageRole; kind: Kind; title: string; backends: WizardBackend[] }[] }[];
+  useCases: { id: string; title: string; path: string; request: string; stages: { role: StageRole; kind: Kind; title: string; backends: WizardBackend[] }[] }[];
 }
 
 /**
@@ -79,6 +80,7 @@ export function wizardCatalog(): WizardCatalog {
       id: u.id,
       title: u.title,
       path: u.path,
+      request: u.request,
       stages: u.stages.map((role) => ({ ...STAGES[role], backends: backendsOf(STAGES[role].kind).map(wizardBackend) })),
     })),
   };
@@ -132,7 +134,7 @@ export function buildPipeline(choice: WizardChoice, stores: readonly string[] = 
   const entryPath = typeof choice.path === 'string' && choice.path.trim() !== '' ? choice.path.trim() : useCase.path;
   if (!HTTP_PATH.test(entryPath)) fail('http in', `the path '${oneLine(entryPath, 60)}' is not a URL path`, 'start it with / and use letters, digits and - _ . / only, e.g. /v1/chatqna');
 
-  const tab: FlowNode = { id: newId(), type: 'tab', label, disabled: false, info: `Written by the OPEA sidebar's wizard: ${useCase.title}.` };
+  const tab: FlowNode = { id: newId(), type: 'tab', label, disabled: false, info: `Written by the OPEA sidebar's wizard: ${useCase.title}. POST ${useCase.request} to ${entryPath}.` };
   const z = tab.id;
   const servers = new Map<string, FlowNode>();
   const config: FlowNode[] = [];

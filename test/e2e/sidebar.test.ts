@@ -2,14 +2,20 @@
  * The OPEA sidebar (plugins/opea-sidebar) in the real editor in Chromium, against the studio: the
  * new-pipeline wizard writes a tab that deploys and answers, the live problem list follows edits made
  * in an edit dialog (a click on a problem selects its node), the target selector adds that target's
- * rules, and the export buttons download a zip or list why the tab cannot be exported. Screenshots
- * go to test-output/e2e/.
+ * rules, and the export buttons download a zip or list why the tab cannot be exported. The same
+ * in Node-RED 5's editor (its new sidebar), the pack installed as a module, with a plain chat on a
+ * loopback TGI. Screenshots go to test-output/e2e/.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { overlappingNodes } from '../../core/flow-layout';
 import { unzip } from '../support/bundle-files';
 import { Editor, requireBrowser, startStudio, type StudioProcess } from '../support/editor';
+import { LlmUpstream } from '../support/llm-upstream';
+import { startPackagedRuntime, type PackagedRuntime } from '../support/packaged-runtime';
+import { RUNTIMES, type Runtime } from '../support/runtimes';
 
 const SIDEBAR = '#opea-sidebar';
 
@@ -19,6 +25,51 @@ interface StageInput {
   url?: string;
   /** label of an existing vector store */
   store?: string;
+}
+
+/** Waits until the live check has answered for the current state and its summary matches. */
+async function waitForSummary(ed: Editor, pattern: RegExp): Promise<void> {
+  await ed.page.waitForFunction(
+    (source) => {
+      const el = (globalThis as any).document.querySelector('#opea-sidebar-summary');
+      return el && !el.classList.contains('opea-sb-busy') && new RegExp(source).test(el.textContent);
+    },
+    pattern.source,
+    { timeout: 20_000 },
+  );
+}
+const problemTexts = (ed: Editor) => ed.page.locator('#opea-sidebar-problems .opea-sb-problem').allInnerTexts();
+
+/** Fills the wizard in as a user does and presses Create; resolves with the new tab's id. */
+async function runWizard(ed: Editor, useCase: string, label: string, path: string, stages: Record<string, StageInput>): Promise<string> {
+  const page = ed.page;
+  const before = await page.evaluate(() => (globalThis as any).RED.nodes.getWorkspaceOrder() as string[]);
+  await page.click('#opea-sidebar-new');
+  await page.locator('#opea-sidebar-wizard').waitFor({ state: 'visible' });
+  await page.locator('#opea-sidebar-usecase').selectOption(useCase);
+  await page.locator('#opea-sidebar-label').fill(label);
+  await page.locator('#opea-sidebar-path').fill(path);
+  for (const [role, input] of Object.entries(stages)) {
+    const row = page.locator(`#opea-sidebar-stages .opea-sb-stage[data-role="${role}"]`);
+    await row.locator('.opea-sb-backend').selectOption(input.backend);
+    if (input.model !== undefined) await row.locator('.opea-sb-model').fill(input.model);
+    if (input.url !== undefined) await row.locator('.opea-sb-url').fill(input.url);
+    if (input.store !== undefined) {
+      const store = await page.evaluate((name) => {
+        let id = '';
+        (globalThis as any).RED.nodes.eachConfig((n: { type: string; name: string; id: string }) => {
+          if (n.type === 'opea-vectorstore' && n.name === name) id = n.id;
+        });
+        return id;
+      }, input.store);
+      assert.ok(store, `the editor has a vector store named ${input.store}`);
+      await row.locator('.opea-sb-store').selectOption(store);
+    }
+  }
+  await ed.screenshot(`sidebar-wizard-${label}`, '#red-ui-sidebar');
+  await page.click('#opea-sidebar-create');
+  await page.waitForFunction((known) => !known.includes((globalThis as any).RED.workspaces.active()), before, { timeout: 10_000 });
+  return page.evaluate(() => (globalThis as any).RED.workspaces.active() as string);
 }
 
 describe('OPEA sidebar in Chromium (end to end)', function () {
@@ -41,64 +92,18 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     if (stopped) assert.equal(stopped.code, 0, `the studio exited ${stopped.code ?? stopped.signal}:\n${studio?.output()}`);
   });
 
-  const summary = () => editor!.page.locator('#opea-sidebar-summary').innerText();
-  /** Waits until the live check has answered for the current state and its summary matches. */
-  const waitForSummary = async (pattern: RegExp) => {
-    await editor!.page.waitForFunction(
-      (source) => {
-        const el = (globalThis as any).document.querySelector('#opea-sidebar-summary');
-        return el && !el.classList.contains('opea-sb-busy') && new RegExp(source).test(el.textContent);
-      },
-      pattern.source,
-      { timeout: 20_000 },
-    );
-  };
-  const problemTexts = () => editor!.page.locator('#opea-sidebar-problems .opea-sb-problem').allInnerTexts();
-
-  /** Fills the wizard in as a user does and presses Create; resolves with the new tab's id. */
-  async function runWizard(useCase: string, label: string, path: string, stages: Record<string, StageInput>): Promise<string> {
-    const page = editor!.page;
-    const before = await page.evaluate(() => (globalThis as any).RED.nodes.getWorkspaceOrder() as string[]);
-    await page.click('#opea-sidebar-new');
-    await page.locator('#opea-sidebar-wizard').waitFor({ state: 'visible' });
-    await page.locator('#opea-sidebar-usecase').selectOption(useCase);
-    await page.locator('#opea-sidebar-label').fill(label);
-    await page.locator('#opea-sidebar-path').fill(path);
-    for (const [role, input] of Object.entries(stages)) {
-      const row = page.locator(`#opea-sidebar-stages .opea-sb-stage[data-role="${role}"]`);
-      await row.locator('.opea-sb-backend').selectOption(input.backend);
-      if (input.model !== undefined) await row.locator('.opea-sb-model').fill(input.model);
-      if (input.url !== undefined) await row.locator('.opea-sb-url').fill(input.url);
-      if (input.store !== undefined) {
-        const store = await page.evaluate((name) => {
-          let id = '';
-          (globalThis as any).RED.nodes.eachConfig((n: { type: string; name: string; id: string }) => {
-            if (n.type === 'opea-vectorstore' && n.name === name) id = n.id;
-          });
-          return id;
-        }, input.store);
-        assert.ok(store, `the editor has a vector store named ${input.store}`);
-        await row.locator('.opea-sb-store').selectOption(store);
-      }
-    }
-    await editor!.screenshot(`sidebar-wizard-${label}`, '#red-ui-sidebar');
-    await page.click('#opea-sidebar-create');
-    await page.waitForFunction((known) => !known.includes((globalThis as any).RED.workspaces.active()), before, { timeout: 10_000 });
-    return page.evaluate(() => (globalThis as any).RED.workspaces.active() as string);
-  }
-
   it('adds an OPEA tab to the sidebar that checks the open tab', async () => {
     const ed = editor!;
     await ed.openSidebarTab('opea', SIDEBAR);
     // The studio opens on the offline ChatQnA: the pipeline alone is valid.
-    await waitForSummary(/ChatQnA \(offline\): \d+ components, valid/);
-    assert.deepEqual(await problemTexts(), []);
+    await waitForSummary(ed, /ChatQnA \(offline\): \d+ components, valid/);
+    assert.deepEqual(await problemTexts(ed), []);
     assert.deepEqual(ed.pageErrors, []);
   });
 
   it('builds an offline ChatQnA with the wizard: a laid-out tab, selected and in view, that deploys and answers', async () => {
     const ed = editor!;
-    tab = await runWizard('chatqna', 'Wizard ChatQnA', '/v1/wizard', {
+    tab = await runWizard(ed, 'chatqna', 'Wizard ChatQnA', '/v1/wizard', {
       embedding: { backend: 'hashing' },
       retriever: { backend: 'memory', store: 'local store' },
       rerank: { backend: 'bm25' },
@@ -124,7 +129,7 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     const chart = await ed.page.locator('#red-ui-workspace-chart').boundingBox();
     const entry = await ed.page.locator(`g.red-ui-flow-node-group[id="${ids['http in']}"]`).boundingBox();
     assert.ok(chart && entry && entry.x >= chart.x && entry.y >= chart.y && entry.x + entry.width <= chart.x + chart.width && entry.y + entry.height <= chart.y + chart.height, `the entry ${JSON.stringify(entry)} is in view ${JSON.stringify(chart)}`);
-    await waitForSummary(/Wizard ChatQnA: \d+ components, valid/);
+    await waitForSummary(ed, /Wizard ChatQnA: \d+ components, valid/);
     await ed.screenshot('sidebar-wizard-tab');
 
     for (const n of nodes) assert.equal((await ed.node(n.id)).valid, true, `${n.type} ${n.name} is valid in the editor`);
@@ -147,8 +152,8 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     await ed.openEditDialog(ids['opea-rerank']);
     await ed.setProperty('backend', 'tei');
     await ed.closeDialog('done');
-    await waitForSummary(/Wizard ChatQnA: \d+ components, 1 problem/);
-    const texts = await problemTexts();
+    await waitForSummary(ed, /Wizard ChatQnA: \d+ components, 1 problem/);
+    const texts = await problemTexts(ed);
     assert.equal(texts.length, 1, texts.join('\n'));
     assert.match(texts[0], /reranking/);
     assert.match(texts[0], /backend tei needs a model/);
@@ -161,20 +166,20 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     await ed.openEditDialog(ids['opea-rerank']);
     await ed.setProperty('backend', 'bm25');
     await ed.closeDialog('done');
-    await waitForSummary(/Wizard ChatQnA: \d+ components, valid/);
-    assert.deepEqual(await problemTexts(), []);
+    await waitForSummary(ed, /Wizard ChatQnA: \d+ components, valid/);
+    assert.deepEqual(await problemTexts(ed), []);
   });
 
   it("adds a target's rules when one is chosen, each message naming its target", async () => {
     const ed = editor!;
     await ed.page.locator('#opea-sidebar-target').selectOption('gmc');
-    await waitForSummary(/Wizard ChatQnA: \d+ components, \d+ problems/);
-    const texts = await problemTexts();
+    await waitForSummary(ed, /Wizard ChatQnA: \d+ components, \d+ problems/);
+    const texts = await problemTexts(ed);
     assert.ok(texts.length >= 4, texts.join('\n'));
     for (const t of texts) assert.match(t, /\[gmc\]/);
     assert.ok(texts.some((t) => /runs only inside Node-RED/.test(t)), texts.join('\n'));
     await ed.page.locator('#opea-sidebar-target').selectOption('');
-    await waitForSummary(/Wizard ChatQnA: \d+ components, valid/);
+    await waitForSummary(ed, /Wizard ChatQnA: \d+ components, valid/);
   });
 
   it('export: lists why the offline tab cannot be exported, and downloads the zip of a tab of model servers', async () => {
@@ -187,7 +192,7 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     assert.ok(refused.some((t) => /runs only inside Node-RED/.test(t)), refused.join('\n'));
 
     // The wizard's defaults for model servers: the catalog's models and the ports OPEA's compose files publish.
-    const served = await runWizard('chatqna', 'Served ChatQnA', '/v1/served', {
+    const served = await runWizard(ed, 'chatqna', 'Served ChatQnA', '/v1/served', {
       embedding: { backend: 'tei' },
       retriever: { backend: 'redis' },
       rerank: { backend: 'tei' },
@@ -203,7 +208,7 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
       ['opea-rerank', 'BAAI/bge-reranker-base', 'http://localhost:8808'],
       ['opea-retriever', '', 'http://localhost:7000'],
     ].sort());
-    await waitForSummary(/Served ChatQnA: \d+ components, valid/);
+    await waitForSummary(ed, /Served ChatQnA: \d+ components, valid/);
     const downloaded = ed.page.waitForEvent('download', { timeout: 30_000 });
     await ed.page.click('#opea-sidebar-download');
     const download = await downloaded;
@@ -213,6 +218,61 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     assert.ok(Object.keys(files).includes('compose/compose.yaml'), Object.keys(files).join(', '));
     await ed.page.waitForFunction(() => /Downloaded served-chatqna\.zip/.test((globalThis as any).document.querySelector('#opea-sidebar-export-result').textContent));
     await ed.screenshot('sidebar-export', '#red-ui-sidebar');
+    assert.deepEqual(ed.pageErrors, []);
+  });
+});
+
+describe('OPEA sidebar in the Node-RED 5 editor (the pack installed as a module), with a loopback TGI', function () {
+  this.timeout(90_000);
+  const runtime = RUNTIMES.find((r) => r.name === 'node-red-5') as Runtime;
+  let userDir = '';
+  let red: PackagedRuntime | undefined;
+  let editor: Editor | undefined;
+  let tgi: LlmUpstream | undefined;
+  let llm = '';
+
+  before(async function () {
+    this.timeout(120_000);
+    requireBrowser(this);
+    tgi = await LlmUpstream.start('tgi', { tokens: ['Node-RED', ' was', ' developed', ' by', ' IBM.'] });
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opea-sidebar-5-'));
+    red = await startPackagedRuntime(runtime.path, userDir);
+    editor = await Editor.open(red, { width: 1600, height: 900 });
+  });
+  after(async () => {
+    await editor?.close();
+    await red?.stop();
+    await tgi?.close();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it(`writes a plain chat through the wizard on Node-RED ${runtime.version}; it deploys and answers from the model server`, async () => {
+    const ed = editor!;
+    await ed.openSidebarTab('opea', SIDEBAR);
+    const tab = await runWizard(ed, 'chat', 'Wizard chat', '/v1/wizard-chat', { llm: { backend: 'tgi', model: 'test/tiny-chat', url: tgi!.url } });
+    llm = await ed.page.evaluate((z) => (globalThis as any).RED.nodes.filterNodes({ z, type: 'opea-llm' })[0].id as string, tab);
+    await waitForSummary(ed, /Wizard chat: 1 component, valid/);
+    await ed.deploy({ confirm: false });
+    const res = await fetch(new URL('v1/wizard-chat', red!.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'Who developed Node-RED?' }) });
+    const body = (await res.json()) as { text?: string };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.text, 'Node-RED was developed by IBM.');
+    assert.equal(tgi!.served.length, 1);
+    assert.deepEqual(ed.pageErrors, []);
+  });
+
+  it('lists the problem of a cleared model at once; a click selects the node', async () => {
+    const ed = editor!;
+    await ed.openEditDialog(llm);
+    await ed.setProperty('model', '');
+    await ed.closeDialog('done');
+    await waitForSummary(ed, /Wizard chat: 1 component, 1 problem/);
+    const texts = await problemTexts(ed);
+    assert.equal(texts.length, 1, texts.join('\n'));
+    assert.match(texts[0], /backend tgi needs a model/);
+    await ed.page.locator(`#opea-sidebar-problems .opea-sb-problem[data-node="${llm}"]`).click();
+    assert.deepEqual(await ed.selection(), [llm]);
+    await ed.screenshot('sidebar-node-red-5');
     assert.deepEqual(ed.pageErrors, []);
   });
 });

@@ -206,13 +206,14 @@ export class Editor {
   private constructor(
     readonly browser: Browser,
     readonly page: Page,
-    readonly studio: StudioProcess,
+    /** The studio, or any Node-RED whose editor is at this URL. */
+    readonly studio: { url: string },
     readonly screenshotDir: string,
     /** Errors thrown by the editor's scripts (our editor HTML included), for tests to assert none. */
     readonly pageErrors: string[],
   ) {}
 
-  static async open(studio: StudioProcess, options: { screenshotDir?: string; width?: number; height?: number } = {}): Promise<Editor> {
+  static async open(studio: { url: string }, options: { screenshotDir?: string; width?: number; height?: number } = {}): Promise<Editor> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { chromium } = require('playwright-core') as { chromium: Chromium };
     // launch() gives Chromium a new empty profile (--user-data-dir in a temporary folder it removes on close).
@@ -458,8 +459,11 @@ export class Editor {
    */
   async openSidebarTab(id: string, content: string): Promise<void> {
     const button = this.page.locator(`#red-ui-tab-${id}-link-button`);
-    if ((await button.count()) === 0) throw new Error(`the sidebar has no tab ${id}`);
-    if (await button.first().isVisible()) await button.first().click();
+    // Node-RED 5 has one bar of tab buttons for both sidebars.
+    const button5 = this.page.locator(`button[data-tab-id="${id}"]`);
+    if ((await button.count()) === 0 && (await button5.count()) === 0) throw new Error(`the sidebar has no tab ${id}`);
+    if ((await button.count()) === 0) await button5.first().click();
+    else if (await button.first().isVisible()) await button.first().click();
     else {
       await this.page.locator('#red-ui-sidebar .red-ui-tab-link-button-menu').first().click();
       await this.page.locator(`#red-ui-tabs-menu-option-${id}`).click();
