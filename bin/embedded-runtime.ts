@@ -12,6 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { flushTracing } from '../core/telemetry/tracing';
 
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 export const FLOW_START_LIMIT_MS = 15_000;
@@ -141,6 +142,8 @@ export function listen(server: http.Server, host: string, port: number): Promise
 /** Stops Node-RED, then the HTTP server, cutting connections still waiting for an answer. */
 export async function stopNodeRed(RED: NodeRedModule, server: http.Server): Promise<void> {
   await RED.stop();
+  // Spans still waiting for their batch go out before the process exits.
+  await flushTracing();
   // A request still waiting for its answer (the flow failed before its http response) would keep close() waiting.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();

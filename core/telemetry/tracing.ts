@@ -159,7 +159,15 @@ export function startNodeSpan(name: string, attributes: Attributes, parentTracep
   return active?.start(name, attributes, parentTraceparent);
 }
 
-/** Exports the spans ended so far (they are otherwise sent in batches every few seconds). */
-export async function flushTracing(): Promise<void> {
-  await active?.flush();
+/**
+ * Exports the spans ended so far (they are otherwise sent in batches every few seconds); gives up
+ * after `limitMs`, so an unreachable collector cannot hold up a stop.
+ */
+export async function flushTracing(limitMs = 3000): Promise<void> {
+  if (!active) return;
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, limitMs);
+  });
+  await Promise.race([active.flush().catch(() => undefined), limit]).finally(() => clearTimeout(timer));
 }

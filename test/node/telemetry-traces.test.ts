@@ -7,12 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import path from 'node:path';
 import { flushTracing } from '../../core/telemetry/tracing';
 import { startTelemetry } from '../../nodes/shared/telemetry';
 import { Red } from '../../nodes/shared/red';
 import { closeServer, listenLoopback } from '../support/loopback';
 import { ProtocolServer } from '../support/protocol-server';
-import { exampleFlow } from '../support/reference';
+import { exampleFlow, REPO_ROOT } from '../support/reference';
+import { runCli } from '../support/run-cli';
 import { helper, nextError, nextMessage, onEachRuntime, packNodes } from '../support/runtimes';
 
 const nodes = packNodes();
@@ -211,6 +213,27 @@ onEachRuntime('telemetry: traces of the example ChatQnA pipeline', (userDir) => 
     assert.equal(first.parentSpanId, 'b7ad6b7169203331');
   });
 
+  it('off (no opeaTelemetry, no OTEL_* variables): no traceparent on any request, nothing on the message, nothing exported', async () => {
+    helper.settings({ userDir: userDir() });
+    const otel = Object.keys(process.env).filter((k) => k.startsWith('OTEL_'));
+    const saved = otel.map((k) => [k, process.env[k]] as const);
+    for (const k of otel) delete process.env[k];
+    try {
+      await helper.load(nodes, chatqnaFlow(srv.url));
+    } finally {
+      for (const [k, v] of saved) process.env[k] = v;
+    }
+    const answered = nextMessage(helper.getNode('answer'), 10_000);
+    helper.getNode(IDS.embedding).receive({ payload: { text: 'What is OPEA?' } });
+    const msg = await answered;
+    assert.equal(msg._otel, undefined);
+    assert.equal(srv.requests.length, PIPELINE.length);
+    assert.ok(srv.requests.every((r) => r.headers.traceparent === undefined));
+    await flushTracing();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(receiver.spans.length, 0);
+  });
+
   it('a failing node ends its span as an error with error.type and the exception', async () => {
     srv.fault('/generate_stream', { status: 500 });
     await helper.load(nodes, chatqnaFlow(srv.url));
@@ -223,5 +246,29 @@ onEachRuntime('telemetry: traces of the example ChatQnA pipeline', (userDir) => 
     assert.equal(llm.attributes['error.type'], 'http_5xx');
     assert.deepEqual(llm.events, ['exception']);
     assert.ok(spans.filter((s) => s !== llm).every((s) => s.statusCode !== 2));
+  });
+});
+
+describe('telemetry: opea-flow run traced through the OTEL_* variables', function () {
+  this.timeout(90_000);
+  let receiver: OtlpReceiver;
+  beforeEach(async () => {
+    receiver = new OtlpReceiver();
+    await receiver.start();
+  });
+  afterEach(() => receiver.close());
+
+  it('exports the spans of a run before the process exits (the batch is flushed at stop)', async () => {
+    const result = await runCli(['run', path.join(REPO_ROOT, 'flows', 'chatqna-offline.json'), '--input', '{"text": "Who developed Node-RED?"}'], {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'opea-flow-run',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    // The process has exited: whatever it exported has arrived (nothing in this process flushes it).
+    const query = receiver.spans.filter((s) => s.attributes['opea.node.type'] !== 'opea-dataprep');
+    const traces = new Set(query.map((s) => s.traceId));
+    assert.equal(traces.size, 1, `one trace for the one question: ${JSON.stringify(query.map((s) => s.name))}`);
+    assert.deepEqual(query.map((s) => s.attributes['opea.node.type']).sort(), ['opea-embedding', 'opea-llm', 'opea-rerank', 'opea-retriever']);
+    assert.ok(receiver.spans.every((s) => s.serviceName === 'opea-flow-run'));
   });
 });
