@@ -16,13 +16,13 @@ export interface LibraryPrompt {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
-/** Versions compare as dotted numbers where they are numbers (1.10 after 1.9), else as text. */
+/** Versions compare as dotted numbers where they are numbers (1.10 after 1.9, 1.0 equal to 1), else as text. */
 export function compareVersions(a: string, b: string): number {
   const pa = a.split('.');
   const pb = b.split('.');
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? '';
-    const y = pb[i] ?? '';
+    const x = pa[i] ?? '0';
+    const y = pb[i] ?? '0';
     const diff = /^\d+$/.test(x) && /^\d+$/.test(y) ? Number(x) - Number(y) : x.localeCompare(y);
     if (diff !== 0) return Math.sign(diff);
   }
