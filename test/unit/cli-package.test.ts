@@ -18,7 +18,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'ut
   types?: string;
   bin: Record<string, string>;
   scripts: Record<string, string>;
-  'node-red': { nodes: Record<string, string> };
+  'node-red': { nodes: Record<string, string>; plugins?: Record<string, string> };
 };
 
 describe('the npm package', function () {
@@ -34,6 +34,12 @@ describe('the npm package', function () {
 
   it('ships every node, the command line, the main module and the examples', () => {
     for (const file of Object.values(pkg['node-red'].nodes)) {
+      assert.ok(shipped.has(file), file);
+      assert.ok(shipped.has(file.replace(/\.js$/, '.html')), file);
+    }
+    // The editor sidebar is a plugin: its runtime part and its editor part.
+    assert.ok(Object.keys(pkg['node-red'].plugins ?? {}).length > 0, 'node-red.plugins');
+    for (const file of Object.values(pkg['node-red'].plugins ?? {})) {
       assert.ok(shipped.has(file), file);
       assert.ok(shipped.has(file.replace(/\.js$/, '.html')), file);
     }
