@@ -203,6 +203,8 @@ export function buildAssets(): string[] {
     written.push(out);
   }
   copyDir(path.join(ROOT, 'flows'), path.join(ROOT, 'examples'), (n) => n.endsWith('.json'));
+  // The examples' datasets (opea-flow eval --dataset); Node-RED's import menu lists only .json files.
+  copyDir(path.join(ROOT, 'flows', 'datasets'), path.join(ROOT, 'examples', 'datasets'), (n) => n.endsWith('.jsonl'));
   return written;
 }
 

@@ -1,17 +1,24 @@
 /**
  * opea-evaluator: scores a RAG dataset (rows with question, answer, contexts, reference,
  * reference_contexts) with lexical, retrieval, assertion and RAGAS judge metrics; the answers are the
- * rows' own or the wired pipeline's (output 2 asks, the input takes the answers back). Output 1:
- * msg.payload the per-row scores and their aggregate, msg.report a self-contained HTML page.
+ * rows' own or the wired pipeline's (output 2 asks, the input takes the answers back). With *compare*,
+ * output 3 asks a baseline pipeline the same rows and the two are compared. Output 1: msg.payload the
+ * per-row scores and their aggregate, msg.comparison, msg.report a self-contained HTML page. Each run
+ * can be kept in <userDir>/opea-results/eval.jsonl; the status shows the result against the previous one.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RemoteEmbeddingBackend } from '../../core/clients/embedding';
+import { Comparison, compareEvaluations } from '../../core/eval/compare';
+import { comparisonSection } from '../../core/eval/compare-html';
+import { BOOTSTRAP_DEFAULTS } from '../../core/eval/compare-stats';
 import { Assertion, compileAssertions } from '../../core/eval/assertions';
 import { DatasetError, DatasetFormat, EvalRow, formatOfFile, parseDataset, rowsFromArray } from '../../core/eval/dataset';
 import { JudgeClient, JudgeLlmBackend, remoteJudge } from '../../core/eval/judge';
 import { renderReport } from '../../core/eval/report-html';
-import { ALL_METRICS, isJudgeMetric, MetricName, runEvaluation } from '../../core/eval/runner';
+import { appendRecord, canonicalJson, finiteOrNull, flowHash, readRecords, ResultRecord, sha256, trendOf } from '../../core/eval/results';
+import { trendSection } from '../../core/eval/results-html';
+import { ALL_METRICS, EvaluationResult, isJudgeMetric, MetricName, runEvaluation } from '../../core/eval/runner';
 import { NodeConfig, Red, RedNode, Send } from '../shared/red';
 import { endpointOf, handleInput, labelOf, shortStatus } from '../shared/service-node';
 import { PipelineLoop } from './pipeline-loop';
@@ -38,7 +45,15 @@ interface EvaluatorSettings {
   strictness: number;
   concurrency: number;
   judgeMaxTokens: number;
+  /** Ask a baseline pipeline (output 3) the same rows and compare. */
+  compare: boolean;
+  seed: number;
+  /** Append each run to <userDir>/opea-results/eval.jsonl. */
+  keepResults: boolean;
 }
+
+/** Where the node keeps its runs, in the Node-RED user directory. */
+export const RESULTS_FOLDER = 'opea-results';
 
 function wholeNumber(value: unknown, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -81,7 +96,12 @@ function readEvaluatorSettings(config: NodeConfig): { settings: EvaluatorSetting
     strictness: wholeNumber(config.strictness, 3),
     concurrency: wholeNumber(config.concurrency, 4),
     judgeMaxTokens: wholeNumber(config.judgeMaxTokens, 1024),
+    compare: config.compare === true,
+    seed: wholeNumber(config.seed, BOOTSTRAP_DEFAULTS.seed),
+    keepResults: config.keepResults === true,
   };
+  if (settings.compare && settings.answers !== 'pipeline') problems.push('comparing needs the answers of two pipelines: set Answers to ask the wired pipeline');
+  if (!(Math.abs(settings.seed) < 2 ** 31)) problems.push('the seed must be a whole number');
   if (!(pipelineTimeout >= 1 && pipelineTimeout <= 3600)) problems.push('the pipeline timeout must be a whole number of seconds from 1 to 3600');
   if (!(settings.k >= 1)) problems.push('k must be a whole number of at least 1');
   if (!(settings.strictness >= 1 && settings.strictness <= 10)) problems.push('strictness must be a whole number from 1 to 10');
@@ -111,13 +131,47 @@ module.exports = function register(RED: Red): void {
     const { settings, problems } = readEvaluatorSettings(config);
     const loop = new PipelineLoop(RED, node, settings.pipelineTimeoutMs);
 
-    /** The row with the pipeline's answer and contexts in place of any the dataset gave. */
-    function askPipeline(send: Send) {
+    /** The row with the pipeline's answer and contexts in place of any the dataset gave; output 1 (0-based) is the pipeline, 2 the baseline. */
+    function askPipeline(send: Send, output = 1) {
       return async (row: EvalRow, index: number, signal?: AbortSignal): Promise<EvalRow> => {
-        node.status({ fill: 'blue', shape: 'ring', text: `asking the pipeline: row ${index + 1}` });
-        const { answer, contexts } = await loop.ask(row.question, index + 1, send, signal);
+        node.status({ fill: 'blue', shape: 'ring', text: `asking the ${output === 2 ? 'baseline' : 'pipeline'}: row ${index + 1}` });
+        const { answer, contexts } = await loop.ask(row.question, index + 1, send, signal, output);
         return { ...row, answer, contexts };
       };
+    }
+
+    const pipelineName = (baseline: boolean) => `opea-evaluator ${labelOf(node)} (${node.id})${baseline ? ' baseline' : ''}`;
+
+    /** The flow as deployed: its hash and the models its nodes use go into the record. */
+    function deployedNodes(): NodeConfig[] {
+      const nodes: NodeConfig[] = [];
+      (RED.nodes as { eachNode?: (visit: (n: NodeConfig) => void) => void }).eachNode?.((n) => nodes.push(n));
+      return nodes;
+    }
+
+    function recordOf(result: EvaluationResult, baseline: boolean, rows: EvalRow[], nodes: NodeConfig[], time: Date): ResultRecord {
+      return {
+        kind: 'eval',
+        time: time.toISOString(),
+        pipeline: pipelineName(baseline),
+        flowHash: flowHash(nodes),
+        models: nodes.filter((n) => n.type.startsWith('opea-') && typeof n.backend === 'string').map((n) => `${labelOf(n)} ${String(n.backend)}${trimmed(n.model) ? `:${String(n.model)}` : ''}`),
+        settings: { metrics: settings.metrics, k: settings.k, assertions: config.assertions, concurrency: settings.concurrency, compare: settings.compare, seed: settings.seed },
+        datasetHash: sha256(canonicalJson(rows)),
+        metrics: finiteOrNull(Object.fromEntries(result.metrics.map((m) => [m, result.aggregate[m].mean]))),
+      };
+    }
+
+    /** Appends the run's records; returns the candidate's earlier runs on this dataset and all of them with this one. */
+    function keep(result: EvaluationResult, baseline: EvaluationResult | undefined, rows: EvalRow[]): { previous?: ResultRecord; runs: ResultRecord[]; dir: string } {
+      const dir = path.join(RED.settings.userDir ?? process.cwd(), RESULTS_FOLDER);
+      const nodes = deployedNodes();
+      const now = new Date();
+      const record = recordOf(result, false, rows, nodes, now);
+      const before = trendOf(readRecords(dir, 'eval').records, record);
+      if (baseline) appendRecord(dir, recordOf(baseline, true, rows, nodes, now));
+      appendRecord(dir, record);
+      return { previous: before[before.length - 1], runs: [...before, record], dir };
     }
 
     async function loadRows(payload: unknown): Promise<EvalRow[]> {
@@ -168,21 +222,36 @@ module.exports = function register(RED: Red): void {
       if (needsReferenceContexts && !rows.some((r) => r.referenceContexts && (settings.answers === 'pipeline' || r.contexts))) {
         node.warn(`${labelOf(node)} (${node.id}): no row has both contexts and reference_contexts, so Hits@k, MRR and MAP are NaN everywhere`);
       }
-      const result = await runEvaluation(rows, {
-        metrics: settings.metrics,
-        k: settings.k,
-        assertions: settings.assertions,
-        judge: judgeOf(),
-        strictness: settings.strictness,
-        concurrency: settings.concurrency,
-        signal,
-        onProgress: (done, total) => node.status({ fill: 'blue', shape: 'dot', text: `row ${done}/${total}` }),
-        prepare: settings.answers === 'pipeline' ? askPipeline(send) : undefined,
-      });
+      const judge = judgeOf();
+      const evaluate = (output?: number) =>
+        runEvaluation(rows, {
+          metrics: settings.metrics,
+          k: settings.k,
+          assertions: settings.assertions,
+          judge,
+          strictness: settings.strictness,
+          concurrency: settings.concurrency,
+          signal,
+          onProgress: (done, total) => node.status({ fill: 'blue', shape: 'dot', text: `${output === 2 ? 'baseline ' : ''}row ${done}/${total}` }),
+          prepare: settings.answers === 'pipeline' ? askPipeline(send, output) : undefined,
+        });
+      // Side by side, so that neither pipeline has the flow to itself: their latencies compare.
+      const [result, baseline] = settings.compare ? await Promise.all([evaluate(1), evaluate(2)]) : [await evaluate(), undefined];
+      let comparison: Comparison | undefined;
+      if (baseline) comparison = compareEvaluations({ label: 'baseline (output 3)', result: baseline }, { label: `${labelOf(node)} (output 2)`, result }, { ...BOOTSTRAP_DEFAULTS, seed: settings.seed });
+      const kept = settings.keepResults ? keep(result, baseline, rows) : undefined;
       msg.payload = result;
-      msg.report = renderReport(result, `${labelOf(node)}: evaluation`, new Date());
+      if (baseline && comparison) {
+        msg.baseline = baseline;
+        msg.comparison = comparison;
+      }
+      const sections = [...(comparison ? [comparisonSection(comparison)] : []), ...(kept ? [trendSection(kept.runs, result.metrics, kept.dir)] : [])];
+      msg.report = renderReport(result, `${labelOf(node)}: evaluation`, new Date(), sections);
       const first = result.metrics[0];
-      const headline = first ? `${first} ${Number.isFinite(result.aggregate[first].mean) ? result.aggregate[first].mean.toFixed(3) : 'NaN'}` : '';
+      const score = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : 'NaN');
+      let headline = first ? `${first} ${score(result.aggregate[first].mean)}` : '';
+      if (first && baseline) headline += ` vs ${score(baseline.aggregate[first].mean)} baseline`;
+      if (first && kept?.previous) headline += ` · previous ${score(kept.previous.metrics[first])}`;
       const calls = result.chatCalls + result.embedCalls > 0 ? ` · ${result.chatCalls + result.embedCalls} judge calls` : '';
       return { status: shortStatus(`${result.rows} rows · ${headline}${calls}`), metrics: { rows: result.rows, chatCalls: result.chatCalls, embedCalls: result.embedCalls } };
     }, (msg, done) => loop.claim(msg, done));

@@ -36,9 +36,9 @@ export class PipelineLoop {
     this.hookId = `onComplete.opeaEval${node.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   }
 
-  /** Sends the question on output 2 and resolves with what comes back. */
-  ask(question: string, row: number, send: Send, signal?: AbortSignal): Promise<PipelineAnswer> {
-    const key = `${randomUUID()}:${row}`;
+  /** Sends the question on `output` (0-based: 1 is output 2, the pipeline; 2 is output 3, the baseline) and resolves with what comes back. */
+  ask(question: string, row: number, send: Send, signal?: AbortSignal, output = 1): Promise<PipelineAnswer> {
+    const key = `${randomUUID()}:${output}:${row}`;
     if (this.pending.size === 0) this.RED.hooks?.add(this.hookId, (event) => this.onComplete(event.msg, event.error));
     return new Promise<PipelineAnswer>((resolve, reject) => {
       const timer = setTimeout(() => finish(() => reject(new Error(`no answer came back from the pipeline within ${this.timeoutMs / 1000} s: wire the end of the pipeline (the node that gives the answer) to the evaluator's input, or raise the pipeline timeout`))), this.timeoutMs);
@@ -56,7 +56,9 @@ export class PipelineLoop {
       });
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort);
-      send([null, { payload: { text: question }, topic: 'evaluation', _opeaEval: { node: this.node.id, ask: key } }]);
+      const outputs: (Msg | null)[] = Array.from({ length: output + 1 }, () => null);
+      outputs[output] = { payload: { text: question }, topic: 'evaluation', _opeaEval: { node: this.node.id, ask: key } };
+      send(outputs);
     });
   }
 

@@ -104,7 +104,7 @@ onEachRuntime('example flows run quietly', (_userDir, runtime) => {
   // Examples that need model servers: none runs here, so a request fails at its first node, on the
   // request (400) or the unreachable server (502); either way it gets an answer. The body names the
   // routes of chatqna-switch, whose switches drop a request that matches none (no answer then).
-  for (const file of fs.readdirSync(path.join(REPO_ROOT, 'flows'))) {
+  for (const file of fs.readdirSync(path.join(REPO_ROOT, 'flows')).filter((f) => f.endsWith('.json'))) {
     const entries = example(file).filter((n) => n.type === 'http in');
     if (entries.length === 0) continue;
     it(`${file}: every HTTP entry answers a request it cannot serve with an error`, async () => {
@@ -138,6 +138,16 @@ onEachRuntime('example flows run quietly', (_userDir, runtime) => {
     const scores = nextMessage(helper.getNode(named(loaded.flow, 'helper', 'scores').id), 30_000);
     helper.getNode(named(loaded.flow, 'inject', 'evaluate').id).receive({ payload: Date.now() });
     assert.equal((await scores).payload.samples.length, 3);
+    assert.deepEqual(loaded.loud(), []);
+  });
+
+  it('compare-llms-offline: both ChatQnA tabs answer, the 20-word one more briefly', async () => {
+    const loaded = await load(runtime, 'compare-llms-offline.json');
+    await ingested(loaded);
+    const question = { text: 'How are Node-RED flows built and stored?' };
+    const [long, short] = [await loaded.post('/v1/chatqna-80', question), await loaded.post('/v1/chatqna-20', question)];
+    assert.equal(short.body.text, 'Flows are built in a browser editor and stored as JSON.');
+    assert.match(long.body.text, /^Flows are built in a browser editor and stored as JSON\. Node-RED runs on Node\.js/);
     assert.deepEqual(loaded.loud(), []);
   });
 

@@ -16,8 +16,8 @@ export const WORLD_TARGETS = ['compose', 'gmc'] as const;
 export type WorldTarget = (typeof WORLD_TARGETS)[number];
 
 /** A flow's compose and GMC exports (for Xeon); throws with every problem when it does not export. */
-export function exportFlow(flow: unknown): Record<string, string> {
-  const { pipeline, problems } = loadPipeline(flow);
+export function exportFlow(flow: unknown, tab?: string): Record<string, string> {
+  const { pipeline, problems } = loadPipeline(flow, { tab });
   const exportProblems = new ProblemList();
   const bundle = problems.empty ? exportPipeline(pipeline, WORLD_TARGETS, { platform: 'xeon' }, exportProblems) : null;
   if (!bundle) throw new Error([...problems.items, ...exportProblems.items].map(formatProblem).join('\n'));
@@ -43,7 +43,7 @@ const ROLE_OF_SERVICE: Record<string, StandInRole> = {
 };
 
 /** Image repository (chain edition and current images) -> stand-in role, from the catalog. */
-function rolesByRepository(): Map<string, StandInRole> {
+export function rolesByRepository(): Map<string, StandInRole> {
   const roles = new Map<string, StandInRole>();
   for (const [id, role] of Object.entries(ROLE_OF_SERVICE)) {
     const service = SERVICES[id];
@@ -53,7 +53,7 @@ function rolesByRepository(): Map<string, StandInRole> {
 }
 
 /** `${REGISTRY:-opea}/embedding-tei:${TAG:-1.1}` -> `opea/embedding-tei`. */
-function repositoryOf(image: string): string {
+export function repositoryOf(image: string): string {
   return image.replace(/\$\{REGISTRY:-([^}]*)\}/, '$1').replace(/:[^/]*$/, '');
 }
 
@@ -65,7 +65,7 @@ function* stepsOf(graph: Json): Generator<Json> {
  * Stand-ins for the steps that have one (the model servers and Redis have none: the router skips
  * those steps). An executed step without one is an error, as is a port clash on one host.
  */
-function servicesOf(graph: Json, roleOf: (step: Json, host: string) => StandInRole | undefined): WorldService[] {
+export function servicesOf(graph: Json, roleOf: (step: Json, host: string) => StandInRole | undefined): WorldService[] {
   const services = new Map<string, WorldService>();
   for (const step of stepsOf(graph)) {
     const url = new URL(step.serviceUrl);
