@@ -297,7 +297,32 @@ export function parseSwitchProperty(property: string): { key: string; source: 'r
   return { key: match[2] ?? match[4], source: match[1] === 'payload' ? 'payload' : 'request' };
 }
 
-function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute {
+/**
+ * Whether the switch's last output is an "otherwise" rule answering in Node-RED alone: what it
+ * reaches (through any nodes) holds an http response and no opea- stage, such as an error answer
+ * for requests no route takes. The importer follows it no further, as it does a service node's side outputs.
+ */
+function answersOtherwise(node: RawNode, outs: Map<string, string[][]>, byId: Map<string, RawNode>): boolean {
+  const rules = Array.isArray(node.rules) ? node.rules : [];
+  const last = rules[rules.length - 1] as { t?: unknown } | undefined;
+  const ports = outs.get(node.id) ?? [];
+  if (rules.length < 2 || last?.t !== 'else' || ports.length !== rules.length) return false;
+  const seen = new Set<string>();
+  const queue = [...ports[ports.length - 1]];
+  let answers = false;
+  while (queue.length > 0) {
+    const id = queue.pop() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const type = byId.get(id)?.type ?? '';
+    if (type.startsWith('opea-')) return false;
+    if (type === 'http response') answers = true;
+    for (const port of outs.get(id) ?? []) queue.push(...port);
+  }
+  return answers;
+}
+
+function toSwitch(node: RawNode, problems: ProblemList, answers = false): SwitchRoute {
   const label = labelOf(node);
   const before = problems.items.length;
   const property = typeof node.property === 'string' ? node.property : '';
@@ -328,7 +353,8 @@ function toSwitch(node: RawNode, problems: ProblemList): SwitchRoute {
     // Keep one value per rule so the outputs still line up with their wires.
     values.splice(0, values.length, ...rules.map((rule) => String(rule.v ?? '')));
   }
-  return { id: node.id, label, tab: String(node.z ?? ''), key: parsed?.key ?? '', source: parsed?.source ?? 'request', values, otherwise };
+  const route: SwitchRoute = { id: node.id, label, tab: String(node.z ?? ''), key: parsed?.key ?? '', source: parsed?.source ?? 'request', values, otherwise: otherwise && !answers };
+  return answers ? { ...route, answersOtherwise: true } : route;
 }
 
 function checkJoin(node: RawNode, branches: number, problems: ProblemList): void {
@@ -373,6 +399,8 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
   // chunks, a guardrail's blocked messages, which the deployed guardrail answers itself), not stages.
   const outs = new Map<string, string[][]>();
   for (const node of live) outs.set(node.id, isServiceType(node.type) ? resolver.outputs(node).slice(0, 1) : resolver.outputs(node));
+  const answering = new Set(live.filter((n) => n.type === 'switch' && answersOtherwise(n, outs, byId)).map((n) => n.id));
+  for (const id of answering) outs.set(id, (outs.get(id) ?? []).slice(0, -1));
 
   // Each connected set of stages is one pipeline, at home on the tab of its http in (else of its first stage).
   const groups: { tab: TabInfo; members: Set<string> }[] = [];
@@ -429,7 +457,7 @@ export function importNodeRedFlow(input: unknown, options: ImportOptions = {}): 
     } else if (node.type === 'http response') {
       graph.exits.push({ id: node.id, label, tab: z, path: '' });
     } else if (node.type === 'switch') {
-      graph.switches.push(toSwitch(node, problems));
+      graph.switches.push(toSwitch(node, problems, answering.has(node.id)));
     } else if (node.type === 'join') {
       graph.joins.push({ id: node.id, label, tab: z } satisfies JoinRoute);
     } else if (node.type === 'link call') {

@@ -38,6 +38,11 @@ export interface SwitchRoute {
   values: string[];
   /** An "otherwise" rule follows them: output values.length takes every request no rule matches. */
   otherwise: boolean;
+  /**
+   * Its "otherwise" output answers in Node-RED alone (it reaches an http response and no opea- stage:
+   * an error answer), so it is not exported and `otherwise` is false.
+   */
+  answersOtherwise?: boolean;
 }
 
 /** A core join node that gathers a fan-out. */

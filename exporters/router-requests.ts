@@ -306,7 +306,8 @@ function checkSwitches(stages: Stage[], problems: ProblemList): void {
     stage.branches.forEach((b) => checkSwitches(b.stages, problems));
     if (!stage.branches.some((b) => b.otherwise)) {
       const { route } = stage;
-      problems.warn(route.id, route.label, `a request whose ${route.key} matches no rule stops here in Node-RED (its client waits for a timeout), while the router sends an empty body on: the next services answer 422 inside an HTTP 200, and when no step follows the switch the router process crashes (cmd/router/main.go reads the missing answer, l.580)`, 'add an "otherwise" rule wired to the branch such requests should take: it is exported as a default branch');
+      const inNodeRed = route.answersOtherwise ? 'gets the answer of the "otherwise" rule\'s own path in Node-RED, which is not exported' : 'stops here in Node-RED (its client waits for a timeout)';
+      problems.warn(route.id, route.label, `a request whose ${route.key} matches no rule ${inNodeRed}, while the router sends an empty body on: the next services answer 422 inside an HTTP 200, and when no step follows the switch the router process crashes (cmd/router/main.go reads the missing answer, l.580)`, route.answersOtherwise ? 'wire the "otherwise" rule to the stages such requests should take to export it as a default branch' : 'add an "otherwise" rule wired to the branch such requests should take: it is exported as a default branch');
     }
   }
 }

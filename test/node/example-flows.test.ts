@@ -189,3 +189,49 @@ onEachRuntime('export-all-targets example', (userDir, runtime) => {
     assert.deepEqual(readTree(dir), files);
   });
 });
+
+/** chatqna-switch as it was before its switches answered the requests no route takes. */
+function switchWithoutAnswers(flow: FlowNode[]): FlowNode[] {
+  const answers = new Set(flow.filter((n) => n.type === 'switch').map((n) => (n.wires as string[][])[2][0]));
+  return flow
+    .filter((n) => !answers.has(n.id))
+    .map((n) => (n.type === 'switch' ? { ...n, rules: (n.rules as unknown[]).slice(0, -1), outputs: 2, wires: (n.wires as string[][]).slice(0, 2) } : n));
+}
+
+describe('chatqna-switch example: a request no route takes', () => {
+  it('is answered by each switch\'s "otherwise" rule in Node-RED only: every target exports the same files as without it', () => {
+    const flow = example('chatqna-switch.json');
+    const bundle = (f: FlowNode[]) => {
+      const { pipeline, problems } = loadPipeline(f);
+      assert.deepEqual(problems.items, []);
+      const exportProblems = new ProblemList();
+      const files = exportPipeline(pipeline, ['gmc', 'compose', 'ansible'], { platform: 'xeon' }, exportProblems);
+      assert.ok(files, JSON.stringify(exportProblems.items));
+      return files;
+    };
+    assert.equal(flow.filter((n) => n.type === 'switch' && (n.rules as { t: string }[]).at(-1)?.t === 'else').length, 2);
+    assert.deepEqual(bundle(flow), bundle(switchWithoutAnswers(flow)));
+  });
+});
+
+onEachRuntime('chatqna-switch example in Node-RED', (_userDir, runtime) => {
+  for (const [switchName, body, why] of [
+    ['embedding-model-id', { text: 'q', 'embedding-model-id': 'medium', 'model-id': 'intel' }, /^embedding-model-id \(5a17c0a100000003\): the request's "embedding-model-id" is "medium", which no route takes — send "large" or "small"$/],
+    ['model-id', { text: 'q', 'embedding-model-id': 'small', 'model-id': 'mistral' }, /^model-id \(5a17c0a100000009\): the request's "model-id" is "mistral", which no route takes — send "intel" or "llama"$/],
+    ['model-id', { text: 'q', 'embedding-model-id': 'small' }, /^model-id \(5a17c0a100000009\): the request's "model-id" is missing, which no route takes/],
+  ] as const) {
+    it(`the ${switchName} switch answers 400 naming itself and its routes (${JSON.stringify(body)})`, async () => {
+      const flow = example('chatqna-switch.json');
+      // The answer's http response becomes a helper node, so the test reads what it would send.
+      const answer = flow.find((n) => n.type === 'http response' && n.name === '') as FlowNode;
+      answer.type = 'helper';
+      await helper.load([...packNodes(), ...coreNodes(runtime, ['function/10-switch.js', 'function/15-change.js', 'network/21-httpin.js', 'common/90-comment.js'])], flow);
+      const got = nextMessage(helper.getNode(answer.id));
+      // Straight into the switch, as the http in (and, for model-id, the stages before it) would pass it on.
+      helper.getNode(named(flow, 'switch', switchName).id).receive({ payload: { text: 'q' }, req: { body } });
+      const msg = await got;
+      assert.equal(msg.statusCode, 400);
+      assert.match(msg.payload.error, why);
+    });
+  }
+});

@@ -102,8 +102,8 @@ onEachRuntime('example flows run quietly', (_userDir, runtime) => {
   });
 
   // Examples that need model servers: none runs here, so a request fails at its first node, on the
-  // request (400) or the unreachable server (502); either way it gets an answer. The body names the
-  // routes of chatqna-switch, whose switches drop a request that matches none (no answer then).
+  // request (400) or the unreachable server (502); either way it gets an answer. The body names
+  // routes of chatqna-switch, so the request reaches its first stage.
   for (const file of fs.readdirSync(path.join(REPO_ROOT, 'flows')).filter((f) => f.endsWith('.json'))) {
     const entries = example(file).filter((n) => n.type === 'http in');
     if (entries.length === 0) continue;

@@ -184,7 +184,8 @@ describe('compose exporter', () => {
       const byName = (name: string) => flow.find((n) => n.name === name) as Json;
       byName('POST /v1/chatqna').wires = [[byName('embedding-large').id]];
       byName('embedding-large').wires = [[byName('embedding-model-id').id]];
-      byName('embedding-model-id').wires = [[byName('retriever-large').id], [byName('retriever-small').id]];
+      const [, , otherwise] = byName('embedding-model-id').wires;
+      byName('embedding-model-id').wires = [[byName('retriever-large').id], [byName('retriever-small').id], otherwise];
       const files = exportAll(flow);
       const cr = yaml.load(files['gmc/chatqna-switch.yaml']) as Json;
       const retrievers = (Object.values(cr.spec.nodes) as Json[]).flatMap((node) => node.steps).filter((step: Json) => step.name === 'Retriever' && step.internalService);

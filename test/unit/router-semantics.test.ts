@@ -107,11 +107,38 @@ describe('GMC router semantics in the export', () => {
   });
 
   it('warns about a switch without an otherwise rule, naming the crash of the router it can cause', () => {
+    const withoutOtherwise = (exampleFlow('chatqna-switch.json') as Json[]).map((n) =>
+      n.type === 'switch' ? { ...n, rules: n.rules.slice(0, -1), outputs: 2, wires: n.wires.slice(0, -1) } : n,
+    );
+    const { warnings } = exportGmc(withoutOtherwise);
+    const switches = warnings.filter((w) => w.includes('matches no rule'));
+    assert.equal(switches.length, 2);
+    assert.match(switches[0], /stops here in Node-RED \(its client waits for a timeout\)/);
+    assert.match(switches[0], /add an "otherwise" rule/);
+    assert.match(switches[1], /the router process crashes/);
+  });
+
+  it('an "otherwise" rule that only answers in Node-RED (chatqna-switch\'s 400) is not exported, and the warning says so', () => {
     const { warnings } = exportGmc(exampleFlow('chatqna-switch.json'));
     const switches = warnings.filter((w) => w.includes('matches no rule'));
     assert.equal(switches.length, 2);
-    assert.match(switches[0], /add an "otherwise" rule/);
-    assert.match(switches[1], /the router process crashes/);
+    assert.match(switches[0], /gets the answer of the "otherwise" rule's own path in Node-RED, which is not exported, while the router sends an empty body on/);
+    assert.match(switches[0], /wire the "otherwise" rule to the stages such requests should take/);
+  });
+
+  it('exports a switch whose "otherwise" only answers in Node-RED exactly as the same switch without that rule', () => {
+    // guardedSwitch with rules intel | llama | otherwise, the otherwise wired to an error answer.
+    const rules = [{ t: 'eq', v: 'intel', vt: 'str' }, { t: 'eq', v: 'llama', vt: 'str' }, { t: 'else' }];
+    const answering = guardedSwitch(rules).map((n) => (n.id === 'pick' ? { ...n, wires: [['a'], ['b'], ['refuse']] } : n));
+    answering.push(node('change', { id: 'refuse', rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '400', tot: 'num' }] }, [['junction']]), node('junction', { id: 'junction' }, [['refused']]), node('http response', { id: 'refused' }));
+    const without = guardedSwitch(rules.slice(0, -1));
+    const routes = loadPipeline(answering).pipeline.graph.switches;
+    assert.deepEqual(routes.map((r) => [r.otherwise, r.answersOtherwise]), [[false, true]]);
+    assert.equal(exportGmc(answering).text, exportGmc(without).text);
+    // Wired to a stage instead, through the same change node, it is a branch that a change node cannot carry.
+    const toStage = answering.map((n) => (n.id === 'refuse' ? { ...n, wires: [['b']] } : n));
+    const { problems } = loadPipeline(toStage);
+    assert.match(problems.items.map((p) => p.message).join('\n'), /a 'change' node cannot become a pipeline stage/);
   });
 
   it('warns when GMC cannot give a retriever that embeds the query text its TEI (the embedding sits in another router node)', () => {
