@@ -5,7 +5,9 @@
  * controller's environment when the play runs.
  */
 import yaml from 'js-yaml';
+import { OBSERVABILITY } from '../../core/catalog';
 import { Bundle } from '../bundle';
+import { OBSERVABILITY_DIR } from '../compose/observability';
 import { ansibleReadme } from './readme';
 import {
   composeAppDefaults, composeAppPreflight, composeAppTasks, composeAppUp, composeAppVars, CR_FILE, dockerHostDefaults, dockerHostTasks,
@@ -77,6 +79,8 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
     .filter((f) => !COMPOSE_DOCS.has(f))
     .sort();
   const hasCompose = composeFiles.includes('compose.yaml');
+  // The compose project's observability profile starts with the pipeline.
+  const profiles = composeFiles.some((f) => f.startsWith(`${OBSERVABILITY_DIR}/`)) ? [OBSERVABILITY.profile] : [];
   const crFiles = Object.keys(input.files).filter((f) => /^gmc\/[^/]+\.yaml$/.test(f)).sort();
   if (crFiles.length > 1) throw new Error(`ansible export: expected one GMConnector file, got ${crFiles.join(', ')}`);
   const crFile = crFiles[0];
@@ -136,10 +140,10 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
     put('roles/docker_host/defaults/main.yml', dockerHostDefaults());
     put('roles/docker_host/tasks/main.yml', dockerHostTasks());
     put('roles/compose_app/defaults/main.yml', composeAppDefaults(env));
-    put('roles/compose_app/vars/main.yml', composeAppVars(composeFiles, dirs, routerPort));
-    put('roles/compose_app/tasks/preflight.yml', composeAppPreflight(DOCKER_COLLECTION));
+    put('roles/compose_app/vars/main.yml', composeAppVars(composeFiles, dirs, routerPort, profiles));
+    put('roles/compose_app/tasks/preflight.yml', composeAppPreflight(DOCKER_COLLECTION, profiles.length > 0));
     put('roles/compose_app/tasks/main.yml', composeAppTasks(dirs.length > 0, routerPort !== undefined));
-    put('roles/compose_app/tasks/up.yml', composeAppUp());
+    put('roles/compose_app/tasks/up.yml', composeAppUp(profiles.length > 0));
     for (const f of composeFiles) bundle[`ansible/roles/compose_app/files/${f}`] = input.files[`compose/${f}`];
     plays.push({
       name: 'Run the pipeline with docker compose',
@@ -164,6 +168,7 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
     namespace: input.namespace,
     platform: input.platform,
     hasCompose,
+    profiles,
     hasGmc: crFile !== undefined,
     env: input.composeEnv,
     images: hasCompose ? composeImages(input.files['compose/compose.yaml']) : [],

@@ -6,6 +6,8 @@ export interface ReadmeFacts {
   namespace: string;
   platform: string;
   hasCompose: boolean;
+  /** Compose profiles the play starts besides the pipeline (the observability profile). */
+  profiles: string[];
   hasGmc: boolean;
   env: { name: string; secret: boolean; required: boolean; default?: string }[];
   /** Service name and image of each service of the compose project. */
@@ -48,6 +50,13 @@ export function ansibleReadme(f: ReadmeFacts): string {
       "  controller, and runs `docker compose up` until every service is healthy (`community.docker.docker_compose_v2`,",
       '  `wait: true`).',
     );
+    if (f.profiles.length > 0) {
+      plays.push(
+        `  It starts the compose profile ${f.profiles.map(code).join(', ')} too: the OpenTelemetry Collector, the metrics store and`,
+        '  Grafana with the pipeline\'s dashboard, on the host\'s loopback ports `GRAFANA_PORT` and `METRICS_PORT` (reach them',
+        '  with an SSH tunnel). The compose export\'s README (section "Observability profile") says what each one does.',
+      );
+    }
   }
   if (f.hasGmc) {
     plays.push(

@@ -97,8 +97,9 @@ export function composeAppDefaults(env: EnvEntry[]): Json {
   };
 }
 
-export function composeAppVars(files: string[], dirs: string[], routerPort: string | undefined): Json {
+export function composeAppVars(files: string[], dirs: string[], routerPort: string | undefined, profiles: string[] = []): Json {
   const vars: Json = { compose_app_files: files.map(unsafe), compose_app_subdirs: dirs.map(unsafe) };
+  if (profiles.length > 0) vars.compose_app_profiles = profiles.map(unsafe);
   if (routerPort !== undefined) vars.compose_app_router_port = unsafe(routerPort);
   return vars;
 }
@@ -124,13 +125,18 @@ const COMPOSE_UP_ARGS = {
   wait_timeout: '{{ compose_app_wait_timeout }}',
 };
 
+/** The up arguments, with the compose profiles of compose_app_profiles when the project has any (--observability). */
+function composeUpArgs(profiles: boolean): Json {
+  return profiles ? { ...COMPOSE_UP_ARGS, profiles: '{{ compose_app_profiles }}' } : COMPOSE_UP_ARGS;
+}
+
 /**
  * Asks Ansible which docker_compose_v2 it resolves (ansible-doc with the play's own Python, config and
  * playbook folder) and whether that module takes every option the role passes. The role's tasks that
  * use it are included only after this check, so an older collection (Debian 12's 3.4.7) stops the
  * play here with how to install one, rather than with Ansible's "couldn't resolve module/action".
  */
-function composeModuleChecks(docker: CollectionPin, tags: string[]): Json[] {
+function composeModuleChecks(docker: CollectionPin, tags: string[], profiles: boolean): Json[] {
   const tarball = `${docker.name.replace('.', '-')}-${docker.version}.tar.gz`;
   return [
     task(`Find the ${COMPOSE_MODULE} module Ansible resolves on the controller`, 'ansible.builtin.command', {
@@ -150,7 +156,7 @@ function composeModuleChecks(docker: CollectionPin, tags: string[]): Json[] {
       quiet: true,
     }, {
       vars: {
-        compose_app_compose_options: Object.keys(COMPOSE_UP_ARGS),
+        compose_app_compose_options: Object.keys(composeUpArgs(profiles)),
         compose_app_compose_doc: `{{ (compose_app_compose_module.stdout | ansible.builtin.from_json)['${COMPOSE_MODULE}'].doc | default({}) }}`,
       },
       tags,
@@ -159,10 +165,10 @@ function composeModuleChecks(docker: CollectionPin, tags: string[]): Json[] {
 }
 
 /** Checks that change nothing; they run before the docker_host role (site.yml's pre_tasks). */
-export function composeAppPreflight(docker: CollectionPin): Json[] {
+export function composeAppPreflight(docker: CollectionPin, profiles = false): Json[] {
   const tags = [PREFLIGHT_TAG];
   return [
-    ...composeModuleChecks(docker, tags),
+    ...composeModuleChecks(docker, tags, profiles),
     task('Check the required variables are set in the controller environment', 'ansible.builtin.assert', {
       that: [`${ENV_VALUE} | length > 0`],
       fail_msg: "{{ item.name }} is empty: export it in the shell that runs ansible-playbook (it is {{ 'a secret' if item.secret else 'required' }} and is never stored in this bundle). Nothing has been changed.",
@@ -216,8 +222,8 @@ export function composeAppTasks(hasSubdirs: boolean, hasRouterPort: boolean): Js
 }
 
 /** compose_app's up.yml. */
-export function composeAppUp(): Json[] {
-  return [task('Start the project and wait until every service is running and healthy', COMPOSE_MODULE, COMPOSE_UP_ARGS, { become: true })];
+export function composeAppUp(profiles = false): Json[] {
+  return [task('Start the project and wait until every service is running and healthy', COMPOSE_MODULE, composeUpArgs(profiles), { become: true })];
 }
 
 // ---------------------------------------------------------------------------------------- gmc_pipeline
