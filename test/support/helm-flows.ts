@@ -17,7 +17,9 @@ export function switchAndEnsembleFlow(): Node[] {
   const answer = flow.find((n) => n.type === 'http response' && n.name) as Node;
   const llms: Node[] = switchFlow.filter((n) => n.type === 'opea-llm').map((n) => ({ ...structuredClone(n), z: tab, y: n.y + 300, wires: [[answer.id]] }));
   const modelSwitch = switchFlow.find((n) => n.type === 'switch' && n.name === 'model-id') as Node;
-  const choose: Node = { ...structuredClone(modelSwitch), z: tab, y: modelSwitch.y + 300, wires: llms.map((l) => [l.id]) };
+  // Its rules that choose an LLM (copied with their ids), without an "otherwise" that leads elsewhere in that flow.
+  const outputs = (modelSwitch.wires as string[][]).map((targets, i) => ({ rule: modelSwitch.rules[i], targets })).filter((o) => llms.some((l) => o.targets.includes(l.id)));
+  const choose: Node = { ...structuredClone(modelSwitch), z: tab, y: modelSwitch.y + 300, rules: outputs.map((o) => o.rule), outputs: outputs.length, wires: outputs.map((o) => o.targets) };
   join.wires = [[choose.id]];
   return [...flow, choose, ...llms];
 }
