@@ -1,11 +1,17 @@
 /**
  * `opea-flow bench`: load-tests an OpenAI-compatible chat endpoint, an OPEA megaservice or GMC router,
  * or any JSON POST endpoint, and prints the serving metrics (vLLM's definitions) as text or JSON.
- * Exit codes: 0 the run finished with at least one completed request, 1 none completed, 2 bad options.
+ * Exit codes: 0 the run finished with at least one completed request (each run, with --compare-url), 1 none
+ * completed, 2 bad options.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Prompt, TARGET_KINDS, TargetKind, targetUrl } from '../core/bench/client';
+import { benchFigures, compareBenchmarks } from '../core/bench/compare';
+import { benchComparisonSection, comparisonLines } from '../core/bench/compare-html';
+import { BOOTSTRAP_DEFAULTS } from '../core/eval/compare-stats';
+import { appendRecord, canonicalJson, finiteOrNull, readRecords, ResultRecord, sha256, trendOf } from '../core/eval/results';
+import { trendSection } from '../core/eval/results-html';
 import { parsePrompts } from '../core/bench/prompts';
 import { renderReport } from '../core/bench/report-html';
 import { BenchResult, checkRunOptions, LoadShape, runBenchmark, RunOptions } from '../core/bench/runner';
@@ -19,7 +25,9 @@ export const BENCH_USAGE = `  opea-flow bench --url URL [--kind openai|opea|gmc|
                   [--prompt TEXT ... | --prompts FILE] [--model ID] [--max-tokens N] [--timeout SECONDS]
                   [--time-limit SECONDS] [--seed N] [--percentiles 50,90,99] [--slo-ttft MS]
                   [--slo-tpot MS] [--slo-e2e MS] [--json] [--html FILE]
-                  [--metrics-url URL ... | --metrics-url none] [--metrics-interval SECONDS]`;
+                  [--metrics-url URL ... | --metrics-url none] [--metrics-interval SECONDS]
+                  [--compare-url URL [--compare-kind openai|opea|gmc|json] [--compare-model ID]]
+                  [--results DIR]`;
 
 export const BENCH_HELP = `bench sends --requests requests (default 100) to --url: a closed loop of --concurrency users
 (default 1), or an open loop at --rate requests/s with gamma-distributed gaps (--burstiness 1 = Poisson),
@@ -29,7 +37,10 @@ read from the environment variable OPEA_BENCH_API_KEY. When a model server's Pro
 (TGI, vLLM, TEI: its /metrics, read by default for --kind openai, or each --metrics-url), they are read
 before and after the measured requests and every --metrics-interval (default 1 s) in between, and the
 server's own queue time, TTFT, time per token, tokens/s, queue and batch size are printed beside the
-client's, with the CPU and memory of this process over the run.`;
+client's, with the CPU and memory of this process over the run. --compare-url benchmarks a baseline
+after --url with the same prompts and load, and compares the two: mean TTFT, TPOT and e2e with the
+difference and its --seed'ed bootstrap 95% CI over the completed requests, throughput beside them.
+--results DIR appends the run's figures to DIR/bench.jsonl and the report shows the target's trend.`;
 
 function numberOption(values: Record<string, unknown>, name: string, fallback?: number): number | undefined {
   const raw = values[name];
@@ -61,6 +72,9 @@ export interface BenchArgs {
   json: boolean;
   html?: string;
   metrics: { urls: string[]; intervalMs: number };
+  /** The baseline of --compare-url, run after the candidate (--url). */
+  compare?: RunOptions['target'];
+  results?: string;
 }
 
 /** Prometheus endpoints to read: the ones given, or an OpenAI-compatible model server's own /metrics. */
@@ -99,6 +113,10 @@ export function benchOptions(argv: string[]): BenchArgs {
     html: { type: 'string' },
     'metrics-url': { type: 'string', multiple: true },
     'metrics-interval': { type: 'string' },
+    'compare-url': { type: 'string' },
+    'compare-kind': { type: 'string' },
+    'compare-model': { type: 'string' },
+    results: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
   if (typeof values.url !== 'string' || !/^https?:\/\/\S+$/.test(values.url)) throw new UsageError('--url must be an http(s) URL');
@@ -138,7 +156,33 @@ export function benchOptions(argv: string[]): BenchArgs {
   const interval = numberOption(values, 'metrics-interval', 1) as number;
   if (!(interval >= 0.1 && interval <= 3600)) problems.push('--metrics-interval must be from 0.1 to 3600 seconds');
   if (problems.length > 0) throw new UsageError(problems.join('; '));
-  return { run: options, json: values.json === true, html: values.html, metrics: { urls: metricsUrls(values['metrics-url'], kind, values.url), intervalMs: interval * 1000 } };
+  return { run: options, json: values.json === true, html: values.html, metrics: { urls: metricsUrls(values['metrics-url'], kind, values.url), intervalMs: interval * 1000 }, compare: compareTarget(values, options.target), results: values.results };
+}
+
+/** The baseline target of --compare-url: the candidate's settings, with its own URL, kind and model. */
+function compareTarget(values: Record<string, unknown>, candidate: RunOptions['target']): RunOptions['target'] | undefined {
+  const url = values['compare-url'];
+  if (url === undefined) {
+    if (values['compare-kind'] !== undefined || values['compare-model'] !== undefined) throw new UsageError('--compare-kind and --compare-model need --compare-url');
+    return undefined;
+  }
+  if (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url)) throw new UsageError('--compare-url must be an http(s) URL');
+  const kind = (values['compare-kind'] ?? candidate.kind) as TargetKind;
+  if (!TARGET_KINDS.includes(kind)) throw new UsageError(`unknown --compare-kind '${String(values['compare-kind'])}': choose ${TARGET_KINDS.join(', ')}`);
+  return { ...candidate, url: targetUrl(url, kind), kind, model: (values['compare-model'] as string | undefined) ?? candidate.model };
+}
+
+/** The record a run keeps in the results folder: the target is the pipeline, the prompts the dataset. */
+function benchRecord(result: BenchResult, prompts: Prompt[]): ResultRecord {
+  return {
+    kind: 'bench',
+    time: result.startedAt,
+    pipeline: `${result.target.kind} ${result.target.url}`,
+    models: result.target.model ? [result.target.model] : [],
+    settings: { load: result.load, stream: result.target.stream, maxTokens: result.target.maxTokens },
+    datasetHash: sha256(canonicalJson(prompts)),
+    metrics: finiteOrNull(benchFigures(result)),
+  };
 }
 
 function row(label: string, value: string | number): string {
@@ -260,8 +304,26 @@ export async function benchCommand(argv: string[], usage: string): Promise<numbe
     if (servers && clientWatch) server = await servers.stop();
   }
   if (!args.json) process.stderr.write('\n');
-  const report = { ...result, server, client: client ?? null };
-  if (args.html !== undefined) fs.writeFileSync(args.html, renderReport(result));
-  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatResult(result, formatServerAndClient(server, client)));
-  return result.metrics.completed > 0 ? 0 : 1;
+  let baseline: BenchResult | undefined;
+  if (args.compare) {
+    process.once('SIGINT', onInterrupt);
+    try {
+      baseline = await runBenchmark({ ...args.run, target: args.compare, signal: stop.signal, onProgress: args.json ? undefined : (p) => process.stderr.write(`\rbaseline ${p.phase} ${p.done}/${p.total}${p.failed ? `, ${p.failed} failed` : ''}   `) });
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
+    }
+    if (!args.json) process.stderr.write('\n');
+  }
+  const comparison = baseline ? compareBenchmarks({ label: baseline.target.url, result: baseline }, { label: result.target.url, result }, { ...BOOTSTRAP_DEFAULTS, seed: args.run.seed }) : undefined;
+  const sections = comparison ? [benchComparisonSection(comparison)] : [];
+  if (args.results !== undefined) {
+    const record = benchRecord(result, args.run.prompts);
+    if (baseline) appendRecord(args.results, benchRecord(baseline, args.run.prompts));
+    appendRecord(args.results, record);
+    sections.push(trendSection(trendOf(readRecords(args.results, 'bench').records, record), Object.keys(record.metrics), args.results));
+  }
+  const report = { ...result, server, client: client ?? null, ...(baseline && comparison ? { baseline, comparison } : {}) };
+  if (args.html !== undefined) fs.writeFileSync(args.html, renderReport(result, sections));
+  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatResult(result, formatServerAndClient(server, client))}${baseline && comparison ? `${formatResult(baseline, '')}${comparisonLines(comparison)}` : ''}`);
+  return result.metrics.completed > 0 && (!baseline || baseline.metrics.completed > 0) ? 0 : 1;
 }

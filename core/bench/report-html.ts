@@ -101,7 +101,8 @@ function table(rows: [string, unknown][]): string {
   return `<table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
 }
 
-export function renderReport(result: BenchResult): string {
+/** `sections` are HTML blocks placed before the definitions (a comparison, a trend), already escaped. */
+export function renderReport(result: BenchResult, sections: string[] = []): string {
   const m = result.metrics;
   const keys = Object.keys(m.latencyMs.e2e.percentiles);
   const load = result.load.kind === 'closed' ? `closed loop, ${result.load.concurrency} concurrent users` : `open loop, ${result.load.rate} req/s, burstiness ${result.load.burstiness}${result.load.maxConcurrency ? `, max concurrency ${result.load.maxConcurrency}` : ''}, seed ${result.load.seed}`;
@@ -139,6 +140,7 @@ ${throughputOverTime(ok.map((s) => s.endMs))}
 <h2>Errors</h2>
 ${errors.length === 0 ? '<p>None.</p>' : table(errors.map(([kind, n]) => [kind, n]))}
 ${m.errors.examples.length === 0 ? '' : `<ul>${m.errors.examples.map((e) => `<li>#${e.index} ${escapeHtml(e.kind)}: ${escapeHtml(e.message)}</li>`).join('')}</ul>`}
+${sections.join('\n')}
 <h2>Definitions</h2>
 <dl>${Object.entries(result.definitions).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
 </body></html>
