@@ -12,6 +12,7 @@ import { LaidOutNode, placeRow } from '../../core/flow-layout';
 import { Kind } from '../../core/model';
 import { CONFIG_VERSION, NODE_TYPES } from '../../core/node-types';
 import { oneLine, Problem } from '../../core/problems';
+import { TARGETS } from '../../exporters';
 
 export type StageRole = 'input-rail' | 'embedding' | 'retriever' | 'rerank' | 'llm' | 'output-rail';
 
@@ -55,6 +56,8 @@ export interface WizardBackend {
 }
 
 export interface WizardCatalog {
+  /** The export targets (`opea-flow validate --target`, the exporter's targets). */
+  targets: readonly string[];
   useCases: { id: string; title: string; path: string; request: string; stages: { role: StageRole; kind: Kind; title: string; backends: WizardBackend[] }[] }[];
 }
 
@@ -76,6 +79,7 @@ function wizardBackend(b: BackendDef): WizardBackend {
 
 export function wizardCatalog(): WizardCatalog {
   return {
+    targets: TARGETS,
     useCases: USE_CASES.map((u) => ({
       id: u.id,
       title: u.title,
