@@ -21,8 +21,8 @@ import { EVAL_HELP, EVAL_USAGE, evalCommand } from './eval-command';
 import { closest, readArgs, UsageError, usageErrorText } from './cli-args';
 
 const USAGE = `Usage:
-  opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|all] [--gmc-flavor upstream|enterprise]
-  opea-flow export FLOW --target gmc|compose|ansible|all --out DIR [--name NAME] [--namespace NS]
+  opea-flow validate FLOW [--tab TAB] [--target gmc|compose|ansible|helm|all] [--gmc-flavor upstream|enterprise]
+  opea-flow export FLOW --target gmc|compose|ansible|helm|all --out DIR [--name NAME] [--namespace NS]
                    [--platform xeon|gaudi|nvidia] [--gmc-flavor upstream|enterprise] [--tab TAB]
                    [--observability [prometheus|victoriametrics]]
   opea-flow import FILE --out FLOW.json
@@ -37,8 +37,8 @@ ${DELETE_USAGE}
 FLOW is Node-RED flow JSON (the editor's export, a flows file or {"flows": [...]}), a Flowise or
 GenAI Studio chatflow, or a GMConnector CR; import converts any of them to Node-RED flow JSON.
 validate exits 0 when the flow is a valid pipeline, 2 with one line per problem; --target adds
-that target's export rules (their problems and warnings name it: [compose] ...). export writes DIR/gmc/<name>.yaml, DIR/compose/ and DIR/ansible/
-(as --target asks) and exits 2 with nothing written when the flow has problems. --gmc-flavor picks
+that target's export rules (their problems and warnings name it: [compose] ...). export writes DIR/gmc/<name>.yaml, DIR/compose/, DIR/ansible/ and the
+Helm chart DIR/helm/<name>/ (as --target asks) and exits 2 with nothing written when the flow has problems. --gmc-flavor picks
 the dialect of the GMConnector: upstream GenAIInfra GMC (default) or Enterprise RAG's.
 --observability adds the compose profile 'observability' (OpenTelemetry Collector, Prometheus or
 VictoriaMetrics, Grafana with the pipeline's dashboard), which the Ansible bundle starts too, and

@@ -30,7 +30,7 @@ export class OpeaExporter implements INode {
   baseClasses = [this.type];
   inputs: INodeParams[] = [
     { label: 'Chatflow ID', name: 'chatflowId', type: 'string', optional: true, description: 'The chatflow to export; empty: the chatflow this node is in' },
-    { label: 'Targets', name: 'targets', type: 'multiOptions', options: options(['gmc', 'GMC GMConnector'], ['compose', 'docker compose'], ['ansible', 'Ansible']), default: '["gmc","compose"]' },
+    { label: 'Targets', name: 'targets', type: 'multiOptions', options: options(['gmc', 'GMC GMConnector'], ['compose', 'docker compose'], ['ansible', 'Ansible'], ['helm', 'Helm chart']), default: '["gmc","compose"]' },
     { label: 'Platform', name: 'platform', type: 'options', options: options(...PLATFORMS.map((p): [string, string] => [p, p])), default: 'xeon' },
     { label: 'Name', name: 'exportName', type: 'string', optional: true, description: 'Kubernetes name of the pipeline; empty: from the chatflow name' },
     { label: 'Namespace', name: 'namespace', type: 'string', optional: true, additionalParams: true },

@@ -82,7 +82,7 @@ describe('opea-flow validate and the export targets', () => {
     }
     const all = validate(chatqna, '--target', 'all');
     assert.equal(all.status, 0);
-    for (const line of all.lines) assert.match(said(line), /^\[gmc, compose, ansible\] /, line);
+    for (const line of all.lines) assert.match(said(line), /^\[gmc, compose, ansible, helm\] /, line);
     assert.deepEqual(validate(chatqna).lines, [], 'no target, no warnings about a deployment');
   });
 });

@@ -102,7 +102,7 @@ describe('Flowise chatflow export', () => {
     assert.equal(rail.label, 'OPEA Guardrail (opeaGuardrail_0)', 'the chatflow node, by its canvas label and id');
     assert.match(rail.message, /runs only inside Flowise/);
     assert.equal(rail.fix, "remove this node from the chatflow to export the rest (Flowise's OPEA nodes have no external URL setting)");
-    const bad = exportChatflow(flowData, { targets: ['helm' as never] });
+    const bad = exportChatflow(flowData, { targets: ['kustomize' as never] });
     assert.match(bad.problems.items[0].message, /not an export target/);
   });
 });
