@@ -14,6 +14,7 @@ import { Bundle } from '../../exporters/bundle';
 import { exportFolderProblem, exportSubfolder } from '../../exporters/confined-path';
 import { exportPipeline, GMC_FLAVORS, GmcFlavor, Target, TARGETS } from '../../exporters';
 import { defaultCrName } from '../../exporters/gmc';
+import { METRICS_STORES, MetricsStore } from '../../exporters/compose/observability';
 import { labelOf } from '../shared/service-node';
 
 export const EXPORTER_TYPE = 'opea-exporter';
@@ -34,6 +35,8 @@ export interface ExporterSettings {
   namespace?: string;
   platform: Platform;
   gmcFlavor: GmcFlavor;
+  /** The observability profile's metrics store (compose, Ansible) and GMC's monitoring files; undefined: none. */
+  observability?: MetricsStore;
   /** Per-export values of stage nodes' externalUrl (the URL GMC calls for a stage it cannot deploy). */
   externalUrls: ExternalUrl[];
   /**
@@ -95,6 +98,8 @@ export function readExporterSettings(config: RawNode): { settings: ExporterSetti
   if (!(PLATFORMS as readonly string[]).includes(platform)) fail(`unknown platform '${oneLine(platform, 20)}'`, `choose ${PLATFORMS.join(', ')}`);
   const gmcFlavor = config.gmcFlavor === undefined || config.gmcFlavor === '' ? 'upstream' : String(config.gmcFlavor);
   if (!(GMC_FLAVORS as readonly string[]).includes(gmcFlavor)) fail(`unknown GMC flavour '${oneLine(gmcFlavor, 20)}'`, `choose ${GMC_FLAVORS.join(', ')}`);
+  const observability = text(config.observability);
+  if (observability !== '' && !(METRICS_STORES as readonly string[]).includes(observability)) fail(`unknown observability store '${oneLine(observability, 20)}'`, `choose none, ${METRICS_STORES.join(', ')}`);
 
   const externalUrls: ExternalUrl[] = [];
   const rawUrls = config.externalUrls === undefined || config.externalUrls === '' ? [] : config.externalUrls;
@@ -144,6 +149,7 @@ export function readExporterSettings(config: RawNode): { settings: ExporterSetti
     namespace: namespace === '' ? undefined : namespace,
     platform: platform as Platform,
     gmcFlavor: gmcFlavor as GmcFlavor,
+    ...(observability === '' ? {} : { observability: observability as MetricsStore }),
     externalUrls,
     download,
     toFolder,
@@ -223,7 +229,7 @@ export function exportFromFlow(flow: readonly unknown[], exporterId: string): Ex
     problems.add(exporter.id, label, `the tab label '${oneLine(tabLabel, 60)}' has no Kubernetes form to name the export`, 'set the export name (lowercase letters, digits and dashes)');
     return { bundle: null, name: '', settings, problems: problems.items };
   }
-  const bundle = exportPipeline(loaded.pipeline, settings.targets, { name, namespace: settings.namespace, platform: settings.platform, gmcFlavor: settings.gmcFlavor }, problems);
+  const bundle = exportPipeline(loaded.pipeline, settings.targets, { name, namespace: settings.namespace, platform: settings.platform, gmcFlavor: settings.gmcFlavor, observability: settings.observability }, problems);
   if (!bundle || !problems.empty) return { bundle: null, name, settings, problems: problems.items };
   const folder = settings.toFolder ? settings.folder || name : undefined;
   return { bundle, name, settings, folder, problems: [], warnings: problems.warnings };

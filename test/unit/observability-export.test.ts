@@ -19,6 +19,7 @@ import { lint, requireAnsible, syntaxCheck } from '../support/ansible/helpers';
 import { loadAnsibleYaml } from '../../exporters/ansible/yaml';
 import { writeBundle } from '../../exporters/bundle';
 import { exampleFlow } from '../support/reference';
+import { EXPORTER_TYPE, exportFromFlow, readExporterSettings } from '../../nodes/opea-exporter/export-job';
 import { runCli } from '../support/run-cli';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -377,6 +378,22 @@ describe('export --observability', function () {
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('exporter node', () => {
+    it('its Observability setting is the CLI option: none by default, a metrics store, anything else refused by name', () => {
+      assert.equal(readExporterSettings({ id: 'e', type: EXPORTER_TYPE, targets: ['compose'] }).settings.observability, undefined);
+      assert.equal(readExporterSettings({ id: 'e', type: EXPORTER_TYPE, targets: ['compose'], observability: '' }).settings.observability, undefined);
+      const bad = readExporterSettings({ id: 'e', type: EXPORTER_TYPE, name: 'ship it', targets: ['compose'], observability: 'graphite' });
+      assert.deepEqual(bad.problems.map((p) => [p.nodeId, p.message, p.fix]), [['e', "unknown observability store 'graphite'", 'choose none, prometheus, victoriametrics']]);
+      const flow = exampleFlow('chatqna.json') as Json[];
+      const tab = flow.find((n) => n.type === 'tab')?.id;
+      const result = exportFromFlow([...flow, { id: 'exp', type: EXPORTER_TYPE, z: tab, targets: ['compose', 'gmc'], observability: 'victoriametrics' }], 'exp');
+      assert.deepEqual(result.problems, []);
+      const bundle = result.bundle as Bundle;
+      assert.ok(composeOf(bundle).services.victoriametrics);
+      assert.ok(bundle['compose/observability/prometheus.yml'] && bundle['gmc/monitoring/prometheus-scrape.yml']);
     });
   });
 
