@@ -28,11 +28,15 @@ describe('opea-flow validate and the export targets', () => {
   it('finds the example flows', () => assert.ok(examples.length >= 9, examples.join(', ')));
 
   for (const file of examples) {
-    it(`validates ${file} without --target: the pipeline alone, exit 0, nothing on stderr`, () => {
-      const r = validate(path.join(FLOWS, file));
-      assert.equal(r.status, 0, r.lines.join('\n'));
-      assert.match(r.stdout, /^valid: .+: \d+ components?\n$/);
-      assert.deepEqual(r.lines, []);
+    it(`validates ${file} without --target (each tab, when several hold pipelines): the pipeline alone, exit 0, nothing on stderr`, () => {
+      const whole = validate(path.join(FLOWS, file));
+      const several = whole.lines.length === 1 ? /^flow \(input\): \d+ tabs hold pipelines: (.*) — choose one with --tab$/.exec(whole.lines[0]) : null;
+      const runs = several ? [...several[1].matchAll(/'([^']*)'/g)].map((m) => validate(path.join(FLOWS, file), '--tab', m[1])) : [whole];
+      for (const r of runs) {
+        assert.equal(r.status, 0, r.lines.join('\n'));
+        assert.match(r.stdout, /^valid: .+: \d+ components?\n$/);
+        assert.deepEqual(r.lines, []);
+      }
     });
   }
 
