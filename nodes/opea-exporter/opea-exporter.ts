@@ -25,6 +25,7 @@ import { ConfinedPathError, EXPORTS_FOLDER, exportFolder } from '../../exporters
 import { connectorOf } from '../../exporters/gmc';
 import { zipBundle } from '../../exporters/zip';
 import { DeployError, DeployResult, deployGmConnector } from '../../core/k8s/deploy';
+import { followReadiness, readinessDot } from '../../core/k8s/live';
 import { Msg, NodeConfig, Red, RedNode } from '../shared/red';
 import { labelOf, shortStatus } from '../shared/service-node';
 import { ApplySettings, EXPORTER_TYPE, exportFromFlow, nodeRedFiles, readExporterSettings } from './export-job';
@@ -109,6 +110,8 @@ module.exports = function register(RED: ExporterRed): void {
     const { settings, problems } = readExporterSettings(config);
     if (problems.length > 0) node.status({ fill: 'red', shape: 'ring', text: `invalid: ${problems[0].message}`.slice(0, 60) });
     let applying: AbortController | undefined;
+    /** Follows the applied pipeline's readiness into the status dot until the next apply or close. */
+    let following: AbortController | undefined;
 
     /** Applies the bundle's GMConnector with this node's kubeconfig and HF token; progress in the status. */
     async function apply(bundle: Bundle, how: ApplySettings): Promise<DeployResult> {
@@ -117,11 +120,12 @@ module.exports = function register(RED: ExporterRed): void {
       if (applying) throw new Error('an apply is still running: wait for it to end');
       const stop = new AbortController();
       applying = stop;
+      following?.abort();
+      const cluster = { kubeconfig: how.kubeconfig === '' ? undefined : path.resolve(RED.settings.userDir ?? process.cwd(), how.kubeconfig), context: how.context === '' ? undefined : how.context };
       try {
         const result = await deployGmConnector({
           connector,
-          kubeconfig: how.kubeconfig === '' ? undefined : path.resolve(RED.settings.userDir ?? process.cwd(), how.kubeconfig),
-          context: how.context === '' ? undefined : how.context,
+          ...cluster,
           dryRun: how.dryRun,
           timeoutMs: how.waitS * 1000,
           hfToken: node.credentials?.hfToken || undefined,
@@ -129,6 +133,16 @@ module.exports = function register(RED: ExporterRed): void {
           onProgress: (p) => node.status({ fill: 'blue', shape: 'dot', text: shortStatus(p.text) }),
         });
         node.status({ fill: result.ready || result.dryRun ? 'green' : 'yellow', shape: 'dot', text: shortStatus(readyText(result)) });
+        if (!result.dryRun) {
+          const live = new AbortController();
+          following = live;
+          followReadiness({ ...cluster, name: result.name, namespace: result.namespace, kind: 'gmc', signal: live.signal }, (r) => {
+            const dot = readinessDot(r);
+            node.status({ ...dot, text: shortStatus(dot.text) });
+          }).catch((err: Error) => {
+            if (!live.signal.aborted) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`status: ${err.message}`) });
+          });
+        }
         return result;
       } catch (err) {
         if (!stop.signal.aborted) node.status({ fill: 'red', shape: 'ring', text: shortStatus(`apply failed: ${(err as Error).message}`) });
@@ -188,6 +202,7 @@ module.exports = function register(RED: ExporterRed): void {
 
     node.on('close', (_removed, closed) => {
       applying?.abort();
+      following?.abort();
       node.status({});
       closed();
     });

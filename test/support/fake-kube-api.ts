@@ -294,6 +294,11 @@ export class FakeKubeApi {
     return map;
   }
 
+  /** Watches open now. */
+  get openWatches(): number {
+    return this.watchers.size;
+  }
+
   /** Requests that server-side applied (PATCH with the apply content type). */
   get applies(): RecordedRequest[] {
     return this.requests.filter((r) => r.method === 'PATCH');
@@ -768,6 +773,8 @@ export class FakeKubeApi {
     const since = r.query.get('resourceVersion');
     const oldest = this.events.length > 0 ? this.events[0].rv : this.resourceVersion;
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    // The apiserver flushes the headers as the watch starts (serveWatch), before any event.
+    res.flushHeaders();
     if (since && since !== '0' && Number(since) < oldest - 1) {
       // Too old: the real server sends an ERROR event with a 410 Status and ends the watch.
       res.end(`${JSON.stringify({ type: 'ERROR', object: kubeStatus(410, 'Expired', `too old resource version: ${since} (${oldest})`) })}\n`);
