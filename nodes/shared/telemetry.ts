@@ -35,7 +35,7 @@ type AdminHandler = (req: unknown, res: AdminResponse, next: () => void) => void
 type TelemetryRed = Red & {
   httpAdmin?: { get(route: string, ...handlers: AdminHandler[]): void };
   auth?: { needsPermission(permission: string): AdminHandler };
-  log?: { warn(message: string): void; info(message: string): void };
+  log?: { warn(message: string): void };
   nodes: Red['nodes'] & { eachNode?(callback: (config: { id: string; type: string; name?: string }) => void): void };
 };
 
@@ -89,12 +89,13 @@ function vectorStoreSizes(RED: TelemetryRed): StoreSize[] {
   return sizes;
 }
 
-function serveOnPort(RED: TelemetryRed, setting: MetricsSetting): void {
-  const key = setting.port === undefined ? '' : `${setting.host}:${setting.port}`;
+/** Serves GET /metrics on `setting`'s port, or on none (closing the one served before) when it has no port. */
+function serveOnPort(RED: TelemetryRed, setting: MetricsSetting | undefined): void {
+  const key = setting?.port === undefined ? '' : `${setting.host}:${setting.port}`;
   if ((portServer?.key ?? '') === key) return;
   portServer?.server.close();
   portServer = undefined;
-  if (!key) return;
+  if (!setting || !key) return;
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('the metrics are at GET /metrics\n');
@@ -109,6 +110,14 @@ function serveOnPort(RED: TelemetryRed, setting: MetricsSetting): void {
   portServer = { key, server };
 }
 
+/** What to do when an optional dependency that telemetry loads is not installed (npm install --omit=optional). */
+function missingPackage(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code !== 'MODULE_NOT_FOUND') throw err;
+  const name = /'([^']+)'/.exec(e.message ?? '')?.[1] ?? 'a package';
+  return `${name} is not installed (an optional dependency of node-red-contrib-opea): install node-red-contrib-opea again without --omit=optional (or --no-optional), or npm install ${name} in the Node-RED user directory`;
+}
+
 /**
  * Reads opeaTelemetry from the runtime's settings and switches tracing and metrics to it; called
  * when the pack's nodes are registered. Problems are logged as warnings and leave that part off.
@@ -118,17 +127,24 @@ export function startTelemetry(red: Red): void {
   const settings = (RED.settings.opeaTelemetry ?? {}) as { tracing?: unknown; metrics?: unknown };
   const tracing = tracingConfig(settings.tracing, process.env);
   if (tracing.problem) RED.log?.warn(`opea tracing is off: ${tracing.problem}`);
-  configureTracing(tracing.config);
+  try {
+    configureTracing(tracing.config);
+  } catch (err) {
+    configureTracing(undefined);
+    RED.log?.warn(`opea tracing is off: ${missingPackage(err)}`);
+  }
   const wanted = metricsSetting(settings.metrics);
   if (wanted.problem) RED.log?.warn(`opea metrics are off: ${wanted.problem}`);
-  recording = wanted.setting !== undefined;
-  if (!wanted.setting) {
-    if (portServer) serveOnPort(RED, { adminRoute: false, host: '' });
-    return;
+  try {
+    if (wanted.setting) metrics ??= new PipelineMetrics();
+  } catch (err) {
+    wanted.setting = undefined;
+    RED.log?.warn(`opea metrics are off: ${missingPackage(err)}`);
   }
-  metrics ??= new PipelineMetrics();
-  metrics.watchStores(() => vectorStoreSizes(RED));
+  recording = wanted.setting !== undefined;
   serveOnPort(RED, wanted.setting);
+  if (!wanted.setting || !metrics) return;
+  metrics.watchStores(() => vectorStoreSizes(RED));
   if (wanted.setting.adminRoute && RED.httpAdmin && RED.auth && !routed.has(RED.httpAdmin)) {
     routed.add(RED.httpAdmin);
     RED.httpAdmin.get(METRICS_ROUTE, RED.auth.needsPermission(METRICS_PERMISSION), (_req, res) => {

@@ -3,8 +3,9 @@ import http from 'node:http';
 import { createEndpoint, ENDPOINT_DEFAULTS, ServiceError } from '../../core/clients/endpoint';
 import { ContractError } from '../../core/contract/documents';
 import { ATTR, errorKind, resultAttributes, spanName, startAttributes } from '../../core/telemetry/attributes';
-import { tracingConfig } from '../../core/telemetry/tracing';
-import { metricsSetting } from '../../nodes/shared/telemetry';
+import { tracingConfig, tracingOn } from '../../core/telemetry/tracing';
+import { Red } from '../../nodes/shared/red';
+import { metricsSetting, startTelemetry } from '../../nodes/shared/telemetry';
 import { closeServer, freePort, listenLoopback } from '../support/loopback';
 
 // The pinned package's incubating entry (its exports map; the compiler's node resolution does not read it).
@@ -80,6 +81,29 @@ describe('telemetry: attribute names, settings and error kinds', () => {
     assert.deepEqual(metricsSetting({ port: 9464, host: '0.0.0.0', adminRoute: true }), { setting: { adminRoute: true, port: 9464, host: '0.0.0.0' } });
     assert.match(metricsSetting({ port: 70000 }).problem ?? '', /port must be a port number from 1 to 65535/);
     assert.match(metricsSetting('yes').problem ?? '', /must be true, false or/);
+  });
+
+  it('an OpenTelemetry package left out (npm install --omit=optional): tracing stays off, with a warning naming it', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+    const resolve = Module._resolveFilename;
+    Module._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
+      if (request === '@opentelemetry/sdk-trace-base') throw Object.assign(new Error(`Cannot find module '${request}'`), { code: 'MODULE_NOT_FOUND' });
+      return resolve.call(this, request, ...rest);
+    };
+    const warnings: string[] = [];
+    const red = (opeaTelemetry: unknown) => ({ settings: { opeaTelemetry }, nodes: {}, log: { warn: (m: string) => warnings.push(m) } }) as unknown as Red;
+    try {
+      startTelemetry(red({ tracing: { endpoint: 'http://127.0.0.1:9/v1/traces' } }));
+    } finally {
+      Module._resolveFilename = resolve;
+    }
+    assert.equal(tracingOn(), false);
+    assert.deepEqual(warnings, ["opea tracing is off: @opentelemetry/sdk-trace-base is not installed (an optional dependency of node-red-contrib-opea): install node-red-contrib-opea again without --omit=optional (or --no-optional), or npm install @opentelemetry/sdk-trace-base in the Node-RED user directory"]);
+    startTelemetry(red({ tracing: { endpoint: 'http://127.0.0.1:9/v1/traces' } }));
+    assert.equal(tracingOn(), true, 'with the package there, the same setting switches tracing on');
+    startTelemetry(red(undefined));
+    assert.equal(tracingOn(), false);
   });
 
   describe('error kinds of the errors the endpoint really throws', () => {
