@@ -1,5 +1,6 @@
 /** opea-server: a model or OPEA service endpoint shared by service nodes; the API key is a credential. */
 import { createEndpoint, Endpoint, ENDPOINT_DEFAULTS, EndpointConfig, validateEndpoint } from '../../core/clients/endpoint';
+import { guardJsonEntries } from '../shared/flow-entry';
 import { NodeConfig, Red, RedNode } from '../shared/red';
 import { startTelemetry } from '../shared/telemetry';
 
@@ -31,6 +32,8 @@ function parseHeaders(text: unknown): Record<string, string> {
 module.exports = function register(RED: Red): void {
   // Every runtime that loads the pack loads opea-server: telemetry is set up once here for all its nodes.
   startTelemetry(RED);
+  // ... and the JSON guard of the http in nodes that lead to opea- nodes (nodes/shared/flow-entry.ts).
+  guardJsonEntries(RED);
   function OpeaServer(this: RedNode & { endpoint(): Endpoint }, config: NodeConfig) {
     RED.nodes.createNode(this, config);
     let cached: Endpoint | undefined;

@@ -30,6 +30,8 @@ interface Loaded {
   flow: FlowNode[];
   /** POSTs JSON to one of the flow's http in entries. */
   post(url: string, body: unknown): Promise<{ status: number; body: any }>;
+  /** POSTs `text` as it is, labelled application/json. */
+  postText(url: string, text: string): Promise<{ status: number; body: any }>;
   /** The log lines at warn level and above since the flow was loaded. */
   loud(): string[];
 }
@@ -54,13 +56,15 @@ async function load(runtime: Runtime, file: string, change: (flow: FlowNode[]) =
   const port = (server.address() as AddressInfo).port;
   const log = (helper as unknown as { log(): { getCalls(): { args: [{ level: number; msg: unknown; type?: string; name?: string }] }[] } }).log();
   const seen = log.getCalls().length;
+  const postText = async (url: string, body: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(20_000) });
+    const text = await res.text();
+    return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  };
   return {
     flow,
-    post: async (url, body) => {
-      const res = await fetch(`http://127.0.0.1:${port}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
-      const text = await res.text();
-      return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-    },
+    post: (url, body) => postText(url, JSON.stringify(body)),
+    postText,
     loud: () =>
       log
         .getCalls()
@@ -116,6 +120,32 @@ onEachRuntime('example flows run quietly', (_userDir, runtime) => {
         assert.ok(answer.status === 400 || answer.status === 502, `${entry.url}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
         assert.match(answer.body.error, /^[^:]+ \([0-9a-f]+\): /, `${entry.url}: the error names the node`);
       }
+    });
+  }
+
+  // Node-RED's http in parses JSON strictly and answered these with a bare 500 and a warning before any
+  // node saw them; the pack's guard (nodes/shared/flow-entry.ts) passes any JSON value on to the flow
+  // and answers a body that is no JSON with 400 naming the http in node.
+  for (const file of fs.readdirSync(path.join(REPO_ROOT, 'flows')).filter((f) => f.endsWith('.json'))) {
+    const entries = example(file).filter((n) => n.type === 'http in');
+    if (entries.length === 0) continue;
+    it(`${file}: every HTTP entry answers a non-object JSON body and malformed JSON without a 500`, async () => {
+      const loaded = await load(runtime, file, (flow) => {
+        for (const n of flow) if (n.type === 'opea-server') Object.assign(n, { baseUrl: 'http://127.0.0.1:9', retries: 0 });
+      });
+      for (const entry of entries) {
+        for (const body of ['"hi"', '[1]', 'null', '42', '[]', '']) {
+          const answer = await loaded.postText(String(entry.url), body);
+          assert.ok([200, 400, 502].includes(answer.status), `${entry.url} ${body}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+          if (answer.status !== 200) assert.match(answer.body.error, /^[^:]+ \([0-9a-f]+\): /, `${entry.url} ${body}: the error names the node`);
+        }
+        for (const body of ['{bad', '{"text": "unterminated', 'hi']) {
+          const answer = await loaded.postText(String(entry.url), body);
+          assert.equal(answer.status, 400, `${entry.url} ${body}: ${JSON.stringify(answer.body)}`);
+          assert.match(answer.body.error, new RegExp(`^${String(entry.name).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(${entry.id}\\): the request body is not JSON \\(`));
+        }
+      }
+      assert.deepEqual(loaded.loud().filter((line) => line.startsWith('[http in:')), [], 'Node-RED warned of no body it could not parse');
     });
   }
 
