@@ -20,8 +20,8 @@ export function variableNames(list: string): string[] {
 }
 
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** Message properties that are never prompt variables: the request itself and Node-RED's own. */
-const NOT_VARIABLES = ['payload', 'req', 'res', '_msgid', 'prompt', ...PROMPT_VARIABLES];
+/** Message properties that are never prompt variables: the response object and Node-RED's own (the request, msg.req, is one: {{req.body.name}}). */
+const NOT_VARIABLES = ['res', '_msgid', 'prompt', ...PROMPT_VARIABLES];
 
 export function variableNamesProblem(list: string): string | undefined {
   for (const name of variableNames(list)) {

@@ -107,7 +107,8 @@ describe('Handlebars prompt templates', () => {
     assert.equal(variableNamesProblem('topic, user  tier'), undefined);
     assert.match(variableNamesProblem('topic, user.name') ?? '', /'user\.name'/);
     assert.match(variableNamesProblem('question') ?? '', /every template already has/);
-    assert.match(variableNamesProblem('payload') ?? '', /cannot be a prompt variable/);
+    assert.match(variableNamesProblem('res') ?? '', /cannot be a prompt variable/);
+    assert.equal(variableNamesProblem('req payload'), undefined);
   });
 });
 
