@@ -182,7 +182,7 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     await waitForSummary(ed, /Wizard ChatQnA: \d+ components, valid/);
   });
 
-  it('export: lists why the offline tab cannot be exported, and downloads the zip of a tab of model servers', async () => {
+  it('export: lists why the offline tab cannot be exported; downloads the zip of a tab of model servers and writes its folder', async () => {
     const ed = editor!;
     await ed.page.click('#opea-sidebar-download');
     const result = ed.page.locator('#opea-sidebar-export-result');
@@ -218,6 +218,17 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     assert.ok(Object.keys(files).includes('compose/compose.yaml'), Object.keys(files).join(', '));
     await ed.page.waitForFunction(() => /Downloaded served-chatqna\.zip/.test((globalThis as any).document.querySelector('#opea-sidebar-export-result').textContent));
     await ed.screenshot('sidebar-export', '#red-ui-sidebar');
+
+    // Write folder: the exporter's folder rules (under opea-exports of the user directory).
+    await ed.page.locator('#opea-sidebar-folder').fill('sidebar-export');
+    await ed.page.click('#opea-sidebar-write');
+    await ed.page.waitForFunction(() => /files written to/.test((globalThis as any).document.querySelector('#opea-sidebar-export-result').textContent), undefined, { timeout: 20_000 });
+    const written = (await result.innerText()).match(/^(\d+) files written to (.+)\.$/);
+    assert.ok(written, await result.innerText());
+    const folder = written[2];
+    assert.ok(folder.startsWith(path.join(fs.realpathSync(studio!.userDir), 'opea-exports')) || folder.startsWith(path.join(studio!.userDir, 'opea-exports')), folder);
+    assert.ok(fs.existsSync(path.join(folder, 'gmc', 'served-chatqna.yaml')), `${folder}/gmc/served-chatqna.yaml`);
+    assert.ok(fs.existsSync(path.join(folder, 'compose', 'compose.yaml')));
     assert.deepEqual(ed.pageErrors, []);
   });
 });
