@@ -59,11 +59,14 @@ const DEFAULT_LIMIT = 5 * 1024 * 1024;
  * request, so no catch can answer it. For the http in nodes that lead to opea- nodes this guard reads
  * the JSON body first: any JSON value goes on to the flow as msg.payload (its nodes accept or refuse
  * it, and the flow's catch answers), and a body that is no JSON at all is answered 400 with `{error}`
- * naming the http in node. Installed once per runtime, ahead of the routes.
+ * naming the http in node. Installed once per runtime, ahead of the routes; not when settings.js has
+ * httpNodeMiddleware.
  */
 export function guardJsonEntries(RED: GuardRed): void {
   const app = RED.httpNode;
-  if (!app || typeof app.use !== 'function' || GUARDED.has(app)) return;
+  // Middleware of settings.js (authentication, say) runs inside each route, after this guard would:
+  // with any, bodies are left to Node-RED, so none is read or answered before it.
+  if (!app || typeof app.use !== 'function' || GUARDED.has(app) || RED.settings.httpNodeMiddleware) return;
   GUARDED.add(app);
   const guard: Middleware = (req, res, next) => {
     // Read already (by a guard of another app on the same server, as Node-RED's own parsers also check).
