@@ -97,14 +97,16 @@ function exportParts(pipeline: Pipeline, targets: readonly Target[], options: Ex
   }
   const bundle: Bundle = {};
   let chart: HelmChart | undefined;
+  let helm: Bundle = {};
   if (targets.includes('helm') && compose) {
     chart = helmChart(compose.project, compose.bundle, options.platform);
-    Object.assign(bundle, helmBundle(chart, requests, requestSection(requests, compose.project.graph, 'http://localhost:8080')));
+    helm = helmBundle(chart, requests, requestSection(requests, compose.project.graph, 'http://localhost:8080'));
+    Object.assign(bundle, helm);
   }
   if (targets.includes('gmc')) Object.assign(bundle, gmc);
   if (targets.includes('compose') && compose) Object.assign(bundle, compose.bundle);
   if (targets.includes('ansible') && compose) {
-    Object.assign(bundle, ansibleBundle({ name, namespace: gmcOptions.namespace, platform: options.platform, files: { ...gmc, ...compose.bundle }, composeEnv: compose.env, requests: gmcRequests }));
+    Object.assign(bundle, ansibleBundle({ name, namespace: gmcOptions.namespace, platform: options.platform, files: { ...gmc, ...compose.bundle, ...helm }, composeEnv: compose.env, requests: gmcRequests }));
   }
   return { bundle, chart };
 }

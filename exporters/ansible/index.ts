@@ -9,6 +9,7 @@ import { OBSERVABILITY } from '../../core/catalog';
 import { Bundle } from '../bundle';
 import { OBSERVABILITY_DIR } from '../compose/observability';
 import { ansibleReadme } from './readme';
+import { CHART_DIR, helmPipelineDefaults, helmPipelineTasks } from './helm-role';
 import {
   composeAppDefaults, composeAppPreflight, composeAppTasks, composeAppUp, composeAppVars, CR_FILE, dockerHostDefaults, dockerHostTasks,
   EnvEntry, gmcPipelineDefaults, gmcPipelineTasks, gmcPipelineVars,
@@ -84,7 +85,9 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
   const crFiles = Object.keys(input.files).filter((f) => /^gmc\/[^/]+\.yaml$/.test(f)).sort();
   if (crFiles.length > 1) throw new Error(`ansible export: expected one GMConnector file, got ${crFiles.join(', ')}`);
   const crFile = crFiles[0];
-  if (!hasCompose && !crFile) throw new Error('ansible export: neither compose/compose.yaml nor a gmc/<name>.yaml to deploy');
+  const chartFiles = Object.keys(input.files).filter((f) => /^helm\/[^/]+\//.test(f)).sort();
+  if (new Set(chartFiles.map((f) => f.split('/')[1])).size > 1) throw new Error('ansible export: expected one Helm chart under helm/');
+  if (!hasCompose && !crFile && chartFiles.length === 0) throw new Error('ansible export: neither compose/compose.yaml nor a gmc/<name>.yaml to deploy');
 
   const bundle: Bundle = {};
   const put = (path: string, value: unknown, comment?: string) => (bundle[`ansible/${path}`] = ansibleYaml(value, comment));
@@ -118,11 +121,14 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
 
   put('requirements.yml', { collections: COLLECTIONS.map((c) => ({ name: c.name, version: c.version })) });
 
+  // With both a GMConnector and a chart, one Kubernetes play deploys: the chart unless set to gmc.
+  const choose = crFile !== undefined && chartFiles.length > 0;
   put('group_vars/all.yml', {
     opea_pipeline_name: unsafe(input.name),
     opea_namespace: unsafe(input.namespace),
     opea_platform: unsafe(input.platform),
-  }, 'The exported pipeline. Values are !unsafe: Ansible never evaluates {{ }} in them.');
+    ...(choose ? { opea_kubernetes_with: 'helm' } : {}),
+  }, `The exported pipeline. Values are !unsafe: Ansible never evaluates {{ }} in them.${choose ? '\nopea_kubernetes_with: helm (the chart, no GMC needed) or gmc (the GMConnector, GMC installed).' : ''}`);
 
   if (hasCompose) {
     for (const v of input.composeEnv) {
@@ -157,10 +163,16 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
     put('roles/gmc_pipeline/vars/main.yml', gmcPipelineVars(crName(input.files[crFile]) ?? input.name));
     put('roles/gmc_pipeline/tasks/main.yml', gmcPipelineTasks());
     bundle[`ansible/roles/gmc_pipeline/files/${CR_FILE}`] = input.files[crFile];
-    plays.push({ name: 'Deploy the pipeline on Kubernetes with GMC', hosts: 'k8s_control', gather_facts: false, roles: [{ role: 'gmc_pipeline' }] });
+    plays.push({ name: 'Deploy the pipeline on Kubernetes with GMC', hosts: 'k8s_control', gather_facts: false, roles: [{ role: 'gmc_pipeline', ...(choose ? { when: "opea_kubernetes_with == 'gmc'" } : {}) }] });
+  }
+  if (chartFiles.length > 0) {
+    put('roles/helm_pipeline/defaults/main.yml', helmPipelineDefaults());
+    put('roles/helm_pipeline/tasks/main.yml', helmPipelineTasks());
+    for (const f of chartFiles) bundle[`ansible/roles/helm_pipeline/files/${CHART_DIR}/${f.split('/').slice(2).join('/')}`] = input.files[f];
+    plays.push({ name: 'Deploy the pipeline on Kubernetes with its Helm chart', hosts: 'k8s_control', gather_facts: false, roles: [{ role: 'helm_pipeline', ...(choose ? { when: "opea_kubernetes_with == 'helm'" } : {}) }] });
   }
   put('site.yml', plays);
-  const copied = [hasCompose && 'roles/compose_app/files/', crFile && 'roles/gmc_pipeline/files/'].filter((d): d is string => typeof d === 'string');
+  const copied = [hasCompose && 'roles/compose_app/files/', crFile && 'roles/gmc_pipeline/files/', chartFiles.length > 0 && 'roles/helm_pipeline/files/'].filter((d): d is string => typeof d === 'string');
   put('.ansible-lint', { exclude_paths: ['.ansible/', ...copied] },
     "ansible-lint settings. The roles' files/ hold the exported compose project and GMConnector, copied verbatim: data, not Ansible content.");
   bundle['ansible/README.md'] = ansibleReadme({
@@ -176,5 +188,21 @@ export function ansibleBundle(input: AnsibleInput): Bundle {
     minAnsibleCore: MIN_ANSIBLE_CORE,
     requests: input.requests ?? [],
   });
+  if (chartFiles.length > 0) bundle['ansible/README.md'] += helmReadme(choose);
   return bundle;
+}
+
+function helmReadme(choose: boolean): string {
+  return [
+    '',
+    '## Kubernetes with the Helm chart (no GMC)',
+    '',
+    'The role `helm_pipeline` installs the chart in `roles/helm_pipeline/files/chart` (the export\'s `helm/` chart, as it is) with',
+    '`kubernetes.core.helm`, which runs the `helm` binary (3.x) of the controller, and waits until every Deployment is available',
+    '(`helm_pipeline_wait_timeout`, 30 minutes: the model servers download their models first). Your settings over the chart\'s',
+    '`values.yaml` go in `helm_pipeline_values`; the Hugging Face token comes, as for GMC, from `HF_TOKEN` in the controller\'s',
+    'environment into the Secret `helm_pipeline_hf_token_secret`.',
+    ...(choose ? ['', 'With both a GMConnector and the chart, `opea_kubernetes_with` (group_vars/all.yml) picks the one play that deploys: `helm` (default) or `gmc`.'] : []),
+    '',
+  ].join('\n');
 }

@@ -251,6 +251,20 @@ export const GMC_COUNTS =
   "{{ (((gmc_pipeline_cr.resources | default([]) | first | default({})).status | default({})).status | default('')) | ansible.builtin.regex_findall('[0-9]+') | map('int') | list }}";
 export const GMC_READY = 'gmc_pipeline_counts | length == 3 and gmc_pipeline_counts[2] > 0 and gmc_pipeline_counts[0] == gmc_pipeline_counts[2]';
 
+/** The Secret with the Hugging Face token of the controller's environment, when it has one, in the role's namespace. */
+export function hfTokenSecretTask(role: string): Json {
+  return task('Store the Hugging Face token from the controller environment as a Secret', 'kubernetes.core.k8s', {
+    state: 'present',
+    definition: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: `{{ ${role}_hf_token_secret }}`, namespace: `{{ ${role}_namespace }}` },
+      stringData: { [HF_TOKEN_SECRET_KEY]: "{{ lookup('ansible.builtin.env', 'HF_TOKEN') }}" },
+    },
+  }, { no_log: true, when: "lookup('ansible.builtin.env', 'HF_TOKEN', default='') | length > 0" });
+}
+
 export function gmcPipelineTasks(): Json[] {
   const installing = { when: 'gmc_pipeline_install_gmc | bool' };
   // A literal: ansible-lint cannot check a templated suboption and then skips the whole file.
@@ -293,16 +307,7 @@ export function gmcPipelineTasks(): Json[] {
       quiet: true,
     }),
     task('Create the namespace', 'kubernetes.core.k8s', { api_version: 'v1', kind: 'Namespace', name: '{{ gmc_pipeline_namespace }}', state: 'present' }),
-    task('Store the Hugging Face token from the controller environment as a Secret', 'kubernetes.core.k8s', {
-      state: 'present',
-      definition: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: { name: '{{ gmc_pipeline_hf_token_secret }}', namespace: '{{ gmc_pipeline_namespace }}' },
-        stringData: { [HF_TOKEN_SECRET_KEY]: "{{ lookup('ansible.builtin.env', 'HF_TOKEN') }}" },
-      },
-    }, { no_log: true, when: "lookup('ansible.builtin.env', 'HF_TOKEN', default='') | length > 0" }),
+    hfTokenSecretTask('gmc_pipeline'),
     task('Apply the GMConnector with server-side apply', 'kubernetes.core.k8s', {
       definition: `{{ lookup('ansible.builtin.file', '${CR_FILE}') | ansible.builtin.from_yaml | ansible.builtin.combine({'metadata': {'namespace': gmc_pipeline_namespace}}, recursive=true) }}`,
       state: 'present',
