@@ -157,7 +157,7 @@ function targetOf(file: string, flow: RawNode[], choice: { tab?: string; entry?:
   } catch (err) {
     throw err instanceof RunError ? new UsageError(`${file}: ${err.message}`) : err;
   }
-  const entry = flow.find((n) => n.type === 'http in' && n.d !== true && n.url === entryPath);
+  const entry = flow.find((n) => n.type === 'http in' && n.d !== true && `/${String(n.url).replace(/^\//, '')}` === entryPath);
   const tabId = String(entry?.z ?? '');
   return { label: `${path.basename(file)}#${tabLabel(flow, tabId)}`, file, flow, entryPath, tabId };
 }

@@ -168,10 +168,14 @@ module.exports = function register(RED: Red): void {
       const nodes = deployedNodes();
       const now = new Date();
       const record = recordOf(result, false, rows, nodes, now);
-      const before = trendOf(readRecords(dir, 'eval').records, record);
-      if (baseline) appendRecord(dir, recordOf(baseline, true, rows, nodes, now));
-      appendRecord(dir, record);
-      return { previous: before[before.length - 1], runs: [...before, record], dir };
+      try {
+        const before = trendOf(readRecords(dir, 'eval').records, record);
+        if (baseline) appendRecord(dir, recordOf(baseline, true, rows, nodes, now));
+        appendRecord(dir, record);
+        return { previous: before[before.length - 1], runs: [...before, record], dir };
+      } catch (err) {
+        throw new Error(`cannot keep the result in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): make the folder writable, or untick Keep results`);
+      }
     }
 
     async function loadRows(payload: unknown): Promise<EvalRow[]> {

@@ -97,6 +97,21 @@ onEachRuntime('opea-evaluator comparing two pipelines', (userDir, runtime) => {
     assert.match(String(last), new RegExp(`^3 rows · f1 1\\.000 vs ${msg.baseline.aggregate.f1.mean.toFixed(3)} baseline · previous 1\\.000`));
   });
 
+  it('says where it cannot keep the result, and how to go on', async () => {
+    const dir = path.join(userDir(), 'opea-results');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.writeFileSync(dir, 'a file where the folder should be');
+    try {
+      await helper.load(modules(runtime), flow({ compare: false, wires: [['scores'], ['embed-short']] }));
+      await ingest();
+      const error = nextError(helper.getNode('ev'), 15000);
+      helper.getNode('ev').receive({ payload: ROWS });
+      assert.match(await error, new RegExp(`^eval \\(ev\\): cannot keep the result in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(E[A-Z]+\\): make the folder writable, or untick Keep results`));
+    } finally {
+      fs.rmSync(dir, { force: true });
+    }
+  });
+
   it('refuses Compare without asking the pipeline, naming the setting', async () => {
     await helper.load(modules(runtime), flow({ answers: 'given' }));
     const error = nextError(helper.getNode('ev'), 5000);
