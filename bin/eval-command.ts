@@ -346,7 +346,8 @@ async function evaluateTargets(targets: Target[], args: EvalArgs, progress: (tex
 }
 
 function recordOf(e: Evaluated, args: EvalArgs, time: Date): ResultRecord {
-  const nodes = e.target.flow.filter((n) => n.z === e.target.tabId || n.z === undefined);
+  // The tab, its nodes and the config nodes (no z): other tabs do not change this pipeline's hash.
+  const nodes = e.target.flow.filter((n) => n.id === e.target.tabId || n.z === e.target.tabId || (n.z === undefined && n.type !== 'tab'));
   const { pipeline } = loadPipeline(e.target.flow, { tab: e.target.tabId });
   return {
     kind: 'eval',
