@@ -5,6 +5,9 @@
  * OpenAI, Ollama) tool calling for Flowise's Tool Agent and Agentflow.
  */
 import { LlmConfig, LlmMetrics, runLlm } from '../../core/stages/llm';
+import { PromptTemplates } from '../../core/prompts/apply';
+import { PROMPTS } from '../../core/prompts/settings';
+import { describeTemplateError } from '../../core/prompts/template';
 import { Endpoint } from '../../core/clients/endpoint';
 import { toChatRequest, toOpenAiMessages } from '../chat-messages';
 import { baseUrlParam, bool, credentialParam, endpointFor, inputNamed, limitedNumber, options, str, timeoutParam } from '../common';
@@ -186,6 +189,24 @@ export class OpeaChatModel implements INode {
     { label: 'Top K', name: 'topK', type: 'number', default: 10, optional: true, additionalParams: true },
     { label: 'Repetition Penalty', name: 'repetitionPenalty', type: 'number', step: 0.01, default: 1.03, optional: true, additionalParams: true },
     { label: 'Streaming', name: 'streaming', type: 'boolean', default: true, optional: true, additionalParams: true },
+    {
+      label: 'System Prompt',
+      name: 'systemPrompt',
+      type: 'string',
+      rows: 3,
+      optional: true,
+      additionalParams: true,
+      description: 'Handlebars template sent as the system message first, as opea-llm does: {{question}}, {{history}}; empty: none',
+    },
+    {
+      label: 'Prompt Template',
+      name: 'promptTemplate',
+      type: 'string',
+      rows: 4,
+      optional: true,
+      additionalParams: true,
+      description: 'Handlebars template the last user message goes through, as opea-llm: {{question}}, {{history}} (earlier messages, then not sent again), helpers truncate, join, default; empty: the message as it is',
+    },
     baseUrlParam(),
     timeoutParam(),
   ];
@@ -208,10 +229,26 @@ export class OpeaChatModel implements INode {
         repetitionPenalty: limited('repetitionPenalty'),
         stream: bool(nodeData.inputs, 'streaming', true),
         template: '{question}', // Flowise's chains have built the prompt already
+        prompts: chatPrompts(str(nodeData.inputs, 'systemPrompt'), str(nodeData.inputs, 'promptTemplate')),
       };
       return makeChatModel(config, await endpointFor(nodeData, opts, backend !== 'extractive'), node);
     });
   }
+}
+
+/** The node's templates, compiled once; an error names the input, the line and the column. */
+function chatPrompts(system: string, user: string): PromptTemplates | undefined {
+  if (system.trim() === '' && user.trim() === '') return undefined;
+  const compiled = (label: string, source: string) => {
+    try {
+      return PROMPTS.get(source);
+    } catch (err) {
+      throw new Error(`${label} has a ${describeTemplateError(err)}`);
+    }
+  };
+  const templates: PromptTemplates = { user: compiled('Prompt Template', user.trim() === '' ? '{{question}}' : user) };
+  if (system.trim() !== '') templates.system = compiled('System Prompt', system);
+  return templates;
 }
 
 export const nodeClass = OpeaChatModel;
