@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { overlappingNodes } from '../../core/flow-layout';
 import { unzip } from '../support/bundle-files';
+import { FakeKubeApi, writeKubeconfig } from '../support/fake-kube-api';
 import { Editor, requireBrowser, startStudio, type StudioProcess } from '../support/editor';
 import { LlmUpstream } from '../support/llm-upstream';
 import { startPackagedRuntime, type PackagedRuntime } from '../support/packaged-runtime';
@@ -230,6 +231,29 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     assert.ok(fs.existsSync(path.join(folder, 'gmc', 'served-chatqna.yaml')), `${folder}/gmc/served-chatqna.yaml`);
     assert.ok(fs.existsSync(path.join(folder, 'compose', 'compose.yaml')));
     assert.deepEqual(ed.pageErrors, []);
+  });
+  it("applies the tab's GMConnector through the tab's deployed exporter node (its kubeconfig), to a fake Kubernetes API", async () => {
+    const ed = editor!;
+    const api = await FakeKubeApi.start({ token: 'sidebar-token', timeline: [{ afterMs: 100, status: { status: '9/0/9', accessUrl: 'http://router.served-chatqna:8080' } }] });
+    try {
+      writeKubeconfig(path.join(studio!.userDir, 'kube.yaml'), api.url, 'sidebar-token');
+      assert.equal(await ed.page.locator('#opea-sidebar-apply').isEnabled(), false, 'Apply waits for an exporter node on the tab');
+      const exporter = await ed.dragFromPalette('opea-exporter', 300, 420);
+      await ed.openEditDialog(exporter);
+      await ed.setProperty('apply', true);
+      await ed.setProperty('kubeconfig', 'kube.yaml');
+      await ed.setProperty('wait', 10);
+      await ed.closeDialog('done');
+      await ed.deploy({ confirm: true });
+      await ed.page.waitForFunction(() => !(globalThis as any).document.querySelector('#opea-sidebar-apply').disabled);
+      await ed.page.click('#opea-sidebar-apply');
+      await ed.page.waitForFunction(() => /Applying to the cluster/.test((globalThis as any).document.querySelector('#opea-sidebar-export-result').textContent), undefined, { timeout: 20_000 });
+      // The deployed node applies in the background and shows GMC's ready status with the router's URL.
+      await ed.page.locator(`g.red-ui-flow-node-group[id="${exporter}"] .red-ui-flow-node-status-label`, { hasText: /ready/ }).waitFor({ timeout: 30_000 });
+      assert.ok(api.gmconnectors.has('served-chatqna/served-chatqna'), [...api.gmconnectors.keys()].join(', '));
+    } finally {
+      await api.close();
+    }
   });
 });
 

@@ -42,6 +42,7 @@ interface Locator {
   dispatchEvent(type: string): Promise<void>;
   scrollIntoViewIfNeeded(): Promise<void>;
   isVisible(): Promise<boolean>;
+  isEnabled(): Promise<boolean>;
   innerText(): Promise<string>;
   allInnerTexts(): Promise<string[]>;
   screenshot(options: { path: string }): Promise<unknown>;
