@@ -169,6 +169,15 @@ describe('OPEA sidebar in Chromium (end to end)', function () {
     await ed.closeDialog('done');
     await waitForSummary(ed, /Wizard ChatQnA: \d+ components, valid/);
     assert.deepEqual(await problemTexts(ed), []);
+
+    // A node deleted from the canvas breaks the chain; undo (Ctrl+Z) mends it.
+    await ed.page.locator(`g.red-ui-flow-node-group[id="${ids['opea-retriever']}"] rect.red-ui-flow-node`).click();
+    await ed.page.keyboard.press('Delete');
+    await waitForSummary(ed, /Wizard ChatQnA: \d+ components?, \d+ problems?/);
+    const broken = await problemTexts(ed);
+    assert.ok(broken.some((t) => /embedding/.test(t) && /not wired/.test(t)), broken.join('\n'));
+    await ed.page.keyboard.press('Control+z');
+    await waitForSummary(ed, /Wizard ChatQnA: \d+ components, valid/);
   });
 
   it("adds a target's rules when one is chosen, each message naming its target", async () => {

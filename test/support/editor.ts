@@ -60,6 +60,7 @@ export interface Download {
 }
 export interface Page {
   mouse: Mouse;
+  keyboard: { press(key: string): Promise<void> };
   waitForEvent(event: 'download', options?: { timeout?: number }): Promise<Download>;
   goto(url: string): Promise<unknown>;
   route(match: (url: URL) => boolean, handler: (route: { abort(code?: string): Promise<void> }) => unknown): Promise<void>;
