@@ -227,8 +227,9 @@ export async function startStudio(options: StudioOptions, out: (line: string) =>
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
   if (!isLoopback(options.host)) out(`Warning: the editor listens on ${options.host} without a login; anyone who can reach this port can run code here`);
   const url = `http://${shownHost}:${port}/`;
-  out(`Node-RED editor: ${url}`);
+  // Before the editor's line, which callers (and the tests) wait for as the last one.
   out(`Prometheus metrics: ${url}opea/metrics`);
+  out(`Node-RED editor: ${url}`);
   return { url, userDir: options.userDir, stop };
 }
 
