@@ -49,6 +49,8 @@ type Middleware = (req: GuardedRequest, res: ServerResponse, next: (err?: unknow
 type GuardRed = Red & { httpNode?: HttpNodeApp; nodes: Red['nodes'] & { eachNode?(cb: (node: NodeConfig) => void): void } };
 
 const GUARDED = new WeakSet<object>();
+/** The runtime that loaded the pack last: one per process (tests load it again and again). */
+let current: GuardRed | undefined;
 /** Methods whose http in route parses a JSON body (Node-RED's 21-httpin.js). */
 const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
 const DEFAULT_LIMIT = 5 * 1024 * 1024;
@@ -63,12 +65,15 @@ const DEFAULT_LIMIT = 5 * 1024 * 1024;
  * httpNodeMiddleware.
  */
 export function guardJsonEntries(RED: GuardRed): void {
+  current = RED;
   const app = RED.httpNode;
-  // Middleware of settings.js (authentication, say) runs inside each route, after this guard would:
-  // with any, bodies are left to Node-RED, so none is read or answered before it.
-  if (!app || typeof app.use !== 'function' || GUARDED.has(app) || RED.settings.httpNodeMiddleware) return;
+  if (!app || typeof app.use !== 'function' || GUARDED.has(app)) return;
   GUARDED.add(app);
   const guard: Middleware = (req, res, next) => {
+    const RED = current as GuardRed;
+    // Middleware of settings.js (authentication, say) runs inside each route, after this guard would:
+    // with any, bodies are left to Node-RED, so none is read or answered before it.
+    if (RED.settings.httpNodeMiddleware) return next();
     // Read already (by a guard of another app on the same server, as Node-RED's own parsers also check).
     if (req._body === true || req.readableEnded) return next();
     const entry = jsonEntry(RED, req);

@@ -81,7 +81,7 @@ async function ingested(loaded: Loaded): Promise<void> {
   assert.ok(msg.payload, 'the sample documents were ingested');
 }
 
-onEachRuntime('example flows run quietly', (_userDir, runtime) => {
+onEachRuntime('example flows run quietly', (userDir, runtime) => {
   it('chatqna-offline: answers and ingests over HTTP', async () => {
     const loaded = await load(runtime, 'chatqna-offline.json');
     await ingested(loaded);
@@ -148,6 +148,23 @@ onEachRuntime('example flows run quietly', (_userDir, runtime) => {
       assert.deepEqual(loaded.loud().filter((line) => line.startsWith('[http in:')), [], 'Node-RED warned of no body it could not parse');
     });
   }
+
+  it('with httpNodeMiddleware in the settings (run inside each route), bodies are left to Node-RED', async () => {
+    let seen = 0;
+    helper.settings({ userDir: userDir(), httpNodeMiddleware: (_req: unknown, _res: unknown, next: () => void) => {
+      seen += 1;
+      next();
+    } });
+    try {
+      const loaded = await load(runtime, 'chatqna-offline.json');
+      await ingested(loaded);
+      const answer = await loaded.postText('/v1/chatqna', '{bad');
+      assert.equal(answer.status, 500, 'Node-RED\'s own answer');
+      assert.equal(seen, 1, 'the settings\' middleware saw the request');
+    } finally {
+      helper.settings({ userDir: userDir() });
+    }
+  });
 
   it('chatqna-guardrails-offline: answers, refuses an injection, redacts an e-mail address', async () => {
     const loaded = await load(runtime, 'chatqna-guardrails-offline.json');
