@@ -31,9 +31,11 @@ function requestsQuery(t: ScrapeTarget): string {
   return `sum(rate(${SERVER_METRICS[t.family].requests}${sel(t.job)}${RATE}))`;
 }
 
-function errorsQuery(t: ScrapeTarget): string {
-  // OPEA's instrumentator and vLLM's API server count answers by status class ("5xx").
-  if (t.family === 'opea' || t.family === 'vllm') return `sum(rate(http_requests_total${sel(t.job, ',status=~"5.."')}${RATE}))`;
+/** vLLM's engine metrics count no failed request: it has no query here. */
+function errorsQuery(t: ScrapeTarget): string | null {
+  // OPEA's instrumentator counts answers by status class ("5xx").
+  if (t.family === 'opea') return `sum(rate(${SERVER_METRICS.opea.requests}${sel(t.job, ',status=~"5.."')}${RATE}))`;
+  if (t.family === 'vllm') return null;
   return `sum(rate(${SERVER_METRICS[t.family].failures}${sel(t.job)}${RATE}))`;
 }
 

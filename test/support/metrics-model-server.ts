@@ -11,7 +11,7 @@
  *   labels model_name and engine): vllm/v1/metrics/loggers.py PrometheusStatLogger
  *   (vllm:num_requests_running, vllm:num_requests_waiting, vllm:generation_tokens,
  *   vllm:request_success, vllm:time_to_first_token_seconds, vllm:time_per_output_token_seconds,
- *   vllm:request_queue_time_seconds).
+ *   vllm:e2e_request_latency_seconds, vllm:request_queue_time_seconds).
  * - TEI v1.5.0: router/src/http/server.rs l.168 (te_request_count{method}), router/src/lib.rs
  *   l.583-587 (te_request_duration, te_request_queue_duration), core/src/queue.rs l.113 and l.202
  *   (te_queue_size, te_batch_next_size).
@@ -205,6 +205,7 @@ export class MetricsModelServer {
         ...histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', this.ttft),
         ...histogram('vllm:time_per_output_token_seconds', 'Histogram of time per output token in seconds.', this.perToken),
         ...histogram('vllm:request_queue_time_seconds', 'Histogram of time spent in WAITING phase for request.', this.queue),
+        ...histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', this.duration),
         '',
       ].join('\n');
     }

@@ -11,6 +11,7 @@ import { exportPipeline, Target } from '../../exporters';
 import { Bundle } from '../../exporters/bundle';
 import { checkComposeProject } from '../../exporters/compose/check';
 import { MetricsStore } from '../../exporters/compose/observability';
+import { pipelineDashboard } from '../../exporters/compose/observability-dashboard';
 import { dashboardSchemaErrors } from '../support/grafana-dashboard-check';
 import { closeServer, listenLoopback } from '../support/loopback';
 import { MetricsModelServer } from '../support/metrics-model-server';
@@ -237,12 +238,15 @@ describe('export --observability', function () {
       assert.deepEqual(requests.targets.map((t: Json) => t.legendFormat), jobs);
     });
 
-    it("a real Prometheus scraping TGI-, TEI- and OPEA-shaped /metrics answers every panel's query, with data after traffic", async function () {
+    it("a real Prometheus scraping TGI-, TEI-, vLLM- and OPEA-shaped /metrics answers every panel's query, with data after traffic", async function () {
       if (!prometheusInstalled()) this.skip();
       const bundle = exportFlow('chatqna.json', ['compose'], 'prometheus');
       const config = yamlFile(bundle, 'compose/observability/prometheus.yml');
       const tgi = await MetricsModelServer.start({ kind: 'tgi', batchSize: 2, tokens: 4, tokenDelayMs: 1 });
       const tei = await MetricsModelServer.start({ kind: 'tei', batchSize: 2, tokens: 1, tokenDelayMs: 1 });
+      // No export deploys vLLM: its panels are checked on a dashboard made for a vLLM job.
+      const vllm = await MetricsModelServer.start({ kind: 'vllm', batchSize: 2, tokens: 4, tokenDelayMs: 1 });
+      const vllmDashboard = pipelineDashboard('vllm', [{ job: 'llm-vllm', family: 'vllm' }], false);
       // prometheus_fastapi_instrumentator's defaults, as OPEA 1.1 services expose them (GenAIComps v1.1
       // comps/cores/mega/http_service.py l.38): http_requests_total{handler,method,status} with status
       // grouped as "2xx", http_request_duration_seconds{handler,method}.
@@ -271,25 +275,28 @@ describe('export --observability', function () {
         const target = job.job_name.endsWith('-tgi') ? tgi.url : job.job_name.endsWith('-tei') ? tei.url : job.job_name === 'otel-collector' ? 'http://127.0.0.1:9' : opeaUrl;
         job.static_configs[0].targets = [hostOf(target)];
       }
+      config.scrape_configs.push({ job_name: 'llm-vllm', static_configs: [{ targets: [hostOf(vllm.url)] }] });
       const prometheus = await startPrometheus(yaml.dump(config));
       const traffic = setInterval(() => {
         void fetch(`${tgi.url}/v1/chat/completions`, { method: 'POST', body: '{}' }).then((r) => r.text(), () => undefined);
         void fetch(`${tei.url}/embed`, { method: 'POST', body: '{}' }).then((r) => r.text(), () => undefined);
+        void fetch(`${vllm.url}/v1/chat/completions`, { method: 'POST', body: '{}' }).then((r) => r.text(), () => undefined);
       }, 100);
       try {
         const dashboard = dashboardOf(bundle);
         const rated = (e: string) => e.replaceAll('$__rate_interval', '10s');
         const withData = async (expr: string) => (await prometheus.query(rated(expr))).data?.result.length ?? 0;
         const requests = dashboard.panels.find((p: Json) => p.title === 'Requests per second').targets.map((t: Json) => t.expr as string);
-        const tokens = dashboard.panels.find((p: Json) => p.title === 'Generated tokens per second').targets[0].expr as string;
+        const panel = (d: Json, title: string) => d.panels.find((p: Json) => p.title === title).targets[0].expr as string;
+        const wanted = [...requests, panel(dashboard, 'Generated tokens per second'), panel(dashboard, 'Time to first token'), ...['Requests per second', 'Latency p95', 'Time to first token', 'Generated tokens per second'].map((t) => panel(vllmDashboard, t))];
         const deadline = Date.now() + 60_000;
         for (;;) {
-          const counts = await Promise.all([...requests, tokens].map(withData));
+          const counts = await Promise.all(wanted.map(withData));
           if (counts.every((c) => c > 0)) break;
-          assert.ok(Date.now() < deadline, `no data within 60 s for: ${[...requests, tokens].filter((_, i) => counts[i] === 0).join(' | ')}`);
+          assert.ok(Date.now() < deadline, `no data within 60 s for: ${wanted.filter((_, i) => counts[i] === 0).join(' | ')}`);
           await new Promise((r) => setTimeout(r, 500));
         }
-        for (const expr of exprsOf(dashboard)) {
+        for (const expr of [...exprsOf(dashboard), ...exprsOf(vllmDashboard)]) {
           const answer = await prometheus.query(rated(expr));
           assert.equal(answer.status, 'success', `${expr}: ${answer.error}`);
         }
@@ -298,7 +305,7 @@ describe('export --observability', function () {
       } finally {
         clearInterval(traffic);
         await prometheus.stop();
-        await Promise.all([tgi.close(), tei.close(), closeServer(opea)]);
+        await Promise.all([tgi.close(), tei.close(), vllm.close(), closeServer(opea)]);
       }
     });
   });
