@@ -57,9 +57,7 @@ function stop(child: ChildProcess | undefined): Promise<void> {
   return exited;
 }
 
-const runtime = RUNTIMES[0];
-
-describe(`metrics scraped by a real Prometheus (Node-RED ${runtime.version}, adminAuth)`, function () {
+for (const runtime of RUNTIMES) describe(`metrics scraped by a real Prometheus (Node-RED ${runtime.version}, adminAuth)`, function () {
   this.timeout(120_000);
   let userDir = '';
   let nodeRed: ChildProcess | undefined;
