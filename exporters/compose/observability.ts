@@ -7,6 +7,7 @@
 import yaml from 'js-yaml';
 import { Image, METRICS_OF, OBSERVABILITY, ServiceDef } from '../../core/catalog';
 import { Bundle } from '../bundle';
+import type { ComposeEnvVar } from './index';
 import { DATASOURCE, pipelineDashboard, ScrapeTarget } from './observability-dashboard';
 
 type Json = Record<string, unknown>;
@@ -20,14 +21,6 @@ export interface DeployedService {
   def: ServiceDef;
   /** The port it listens on inside the project. */
   port: number;
-}
-
-export interface ObservabilityEnvVar {
-  name: string;
-  secret: boolean;
-  required: boolean;
-  default?: string;
-  doc: string;
 }
 
 /** Paths inside the compose folder. */
@@ -162,7 +155,7 @@ export interface ObservabilityProfile {
   volumes: Record<string, Json>;
   /** Files under compose/. */
   files: Bundle;
-  env: ObservabilityEnvVar[];
+  env: ComposeEnvVar[];
   readme: string[];
 }
 
@@ -210,7 +203,7 @@ export function observabilityProfile(pipelineName: string, pipelineServices: Jso
       restart: 'unless-stopped',
     },
   });
-  const env: ObservabilityEnvVar[] = [
+  const env: ComposeEnvVar[] = [
     { name: 'GRAFANA_PORT', secret: false, required: false, default: String(grafana.port), doc: 'loopback port of Grafana (observability profile)' },
     { name: 'GRAFANA_ADMIN_PASSWORD', secret: true, required: false, doc: "Grafana's admin password (observability profile); empty: admin, which Grafana asks to change at first login" },
     { name: 'METRICS_PORT', secret: false, required: false, default: String(metricsStore.port), doc: `loopback port of ${store} (observability profile)` },
