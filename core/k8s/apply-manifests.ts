@@ -6,11 +6,11 @@
  * Deployments followed with client-node's informer until every one has rolled out (rollout.ts).
  */
 import type * as K8s from '@kubernetes/client-node';
-import { follow } from './follow';
+import { deploymentSource, follow } from './follow';
 import { ENTRY_ANNOTATION, ownershipLabels, pipelineSelector, serviceUrl } from './names';
 import { CommonDeployOptions, Created, deployRun, prepare, Progress } from './prepare';
 import { rolloutState, RolloutState } from './rollout';
-import { DeployError, guarded, Session } from './session';
+import { DeployError, Session } from './session';
 
 export interface ManifestDeployOptions extends CommonDeployOptions {
   /** The pipeline's name: every object is labelled with it, and status and delete find them by it. */
@@ -127,12 +127,7 @@ function waitForRollout(session: Session, options: ManifestDeployOptions, namesp
   const pending = () => states.filter((s) => !s.ready).map((s) => `${s.name} (${s.text})`);
   return follow<K8s.KubernetesObject, RolloutState[]>(session, {
     what: `the Deployments of ${options.name} in ${namespace}`,
-    path: `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`,
-    labelSelector: selector,
-    list: () =>
-      guarded(session, options.signal, { action: 'listing the Deployments', verb: 'list', resource: 'deployments', group: 'apps', namespace }, () =>
-        session.apps.listNamespacedDeployment({ namespace, labelSelector: selector }) as Promise<K8s.KubernetesListObject<K8s.KubernetesObject>>,
-      ),
+    ...deploymentSource(session, options.signal, namespace, selector),
     deadline: Date.now() + options.timeoutMs,
     signal: options.signal,
     progress: (text) => progress('waiting', text),

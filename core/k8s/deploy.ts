@@ -10,11 +10,11 @@
  * never put in a message or a progress text.
  */
 import type * as K8s from '@kubernetes/client-node';
-import { follow } from './follow';
+import { follow, gmConnectorSource } from './follow';
 import { describeGmcStatus, isGmcReady, parseGmcStatus } from './gmc-status';
 import { GMC_API_VERSION, GMC_GROUP, GMC_KIND, GMC_PLURAL, GMC_VERSION, ownershipLabels } from './names';
 import { CommonDeployOptions, Created, deployRun, prepare, Progress } from './prepare';
-import { Call, DeployError, guarded, NotFound, notInstalled, Session } from './session';
+import { Call, DeployError, NotFound, notInstalled, Session } from './session';
 
 export { DeployError } from './session';
 export type { DeployErrorKind } from './session';
@@ -139,7 +139,6 @@ interface KubeObject {
 const statusOf = (o: KubeObject | undefined): string | undefined => (typeof o?.status?.status === 'string' && o.status.status !== '' ? o.status.status : undefined);
 const accessUrlOf = (o: KubeObject | undefined): string | undefined => (typeof o?.status?.accessUrl === 'string' && o.status.accessUrl !== '' ? o.status.accessUrl : undefined);
 
-
 // ------------------------------------------------------------------------------------------- waiting
 
 interface WaitState {
@@ -154,16 +153,9 @@ function waitUntilReady(session: Session, target: Target, options: DeployOptions
   let readySince: number | undefined;
   let freshAfterApply = state.staleResourceVersion === undefined;
   const lastSeen = () => describeGmcStatus(statusOf(last));
-  const listCall: Call = { action: 'reading the GMConnector', verb: 'list', resource: GMC_PLURAL, group: GMC_GROUP, namespace: target.namespace, name: target.name, gmc: true };
-  const fieldSelector = `metadata.name=${target.name}`;
   return follow<K8s.KubernetesObject, KubeObject>(session, {
     what: `GMConnector ${id}`,
-    path: `/apis/${GMC_GROUP}/${GMC_VERSION}/namespaces/${encodeURIComponent(target.namespace)}/${GMC_PLURAL}`,
-    fieldSelector,
-    list: () =>
-      guarded(session, options.signal, listCall, () =>
-        session.custom.listNamespacedCustomObject({ group: GMC_GROUP, version: GMC_VERSION, namespace: target.namespace, plural: GMC_PLURAL, fieldSelector }) as Promise<K8s.KubernetesListObject<K8s.KubernetesObject>>,
-      ),
+    ...gmConnectorSource(session, options.signal, target.namespace, target.name),
     deadline: Date.now() + options.timeoutMs,
     signal: options.signal,
     progress: (text) => progress('waiting', text),

@@ -6,7 +6,8 @@
  * time. `judge` sees every object of the selection after each change and ends the wait.
  */
 import type * as K8s from '@kubernetes/client-node';
-import { DeployError, firstLine, Session } from './session';
+import { GMC_GROUP, GMC_PLURAL, GMC_VERSION } from './names';
+import { DeployError, firstLine, guarded, Session } from './session';
 
 /** Pause before starting over after an error. */
 export const RETRY_MS = 2_000;
@@ -113,4 +114,32 @@ export function follow<T extends K8s.KubernetesObject, R>(session: Session, spec
     };
     start();
   });
+}
+
+/** What to follow: the collection's path, its selection and how to list it. */
+export type Source = Pick<FollowSpec<K8s.KubernetesObject, unknown>, 'path' | 'list' | 'labelSelector' | 'fieldSelector'>;
+
+/** The one GMConnector `name` in `namespace` (a field-selected list and watch). */
+export function gmConnectorSource(session: Session, signal: AbortSignal | undefined, namespace: string, name: string): Source {
+  const fieldSelector = `metadata.name=${name}`;
+  return {
+    path: `/apis/${GMC_GROUP}/${GMC_VERSION}/namespaces/${encodeURIComponent(namespace)}/${GMC_PLURAL}`,
+    fieldSelector,
+    list: () =>
+      guarded(session, signal, { action: 'reading the GMConnector', verb: 'list', resource: GMC_PLURAL, group: GMC_GROUP, namespace, name, gmc: true }, () =>
+        session.custom.listNamespacedCustomObject({ group: GMC_GROUP, version: GMC_VERSION, namespace, plural: GMC_PLURAL, fieldSelector }) as Promise<K8s.KubernetesListObject<K8s.KubernetesObject>>,
+      ),
+  };
+}
+
+/** The Deployments of `namespace` that carry the labels of `labelSelector`. */
+export function deploymentSource(session: Session, signal: AbortSignal | undefined, namespace: string, labelSelector: string): Source {
+  return {
+    path: `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`,
+    labelSelector,
+    list: () =>
+      guarded(session, signal, { action: 'listing the Deployments', verb: 'list', resource: 'deployments', group: 'apps', namespace }, () =>
+        session.apps.listNamespacedDeployment({ namespace, labelSelector }) as Promise<K8s.KubernetesListObject<K8s.KubernetesObject>>,
+      ),
+  };
 }

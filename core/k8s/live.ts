@@ -4,11 +4,11 @@
  * (follow.ts) until the signal aborts or the pipeline is deleted.
  */
 import type * as K8s from '@kubernetes/client-node';
-import { follow } from './follow';
+import { deploymentSource, follow, gmConnectorSource } from './follow';
 import { isGmcReady, parseGmcStatus } from './gmc-status';
-import { DEFAULT_FIELD_MANAGER, GMC_GROUP, GMC_PLURAL, GMC_VERSION, pipelineSelector } from './names';
+import { DEFAULT_FIELD_MANAGER, pipelineSelector } from './names';
 import { rolloutState } from './rollout';
-import { ClusterOptions, connect, DeployError, guarded, loadClient } from './session';
+import { ClusterOptions, connect, DeployError, loadClient } from './session';
 
 export interface Readiness {
   ready: number;
@@ -50,23 +50,11 @@ export async function followReadiness(options: FollowReadinessOptions, onChange:
     }
   };
   const gmc = options.kind === 'gmc';
-  const fieldSelector = gmc ? `metadata.name=${name}` : undefined;
-  const labelSelector = gmc ? undefined : pipelineSelector(name);
   const quiet = () => new DeployError('aborted', 'stopped following');
   try {
     await follow<K8s.KubernetesObject, true>(session, {
       what: gmc ? `GMConnector ${namespace}/${name}` : `the Deployments of ${name} in ${namespace}`,
-      path: gmc ? `/apis/${GMC_GROUP}/${GMC_VERSION}/namespaces/${encodeURIComponent(namespace)}/${GMC_PLURAL}` : `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`,
-      fieldSelector,
-      labelSelector,
-      list: () =>
-        gmc
-          ? guarded(session, signal, { action: 'reading the GMConnector', verb: 'list', resource: GMC_PLURAL, group: GMC_GROUP, namespace, gmc: true }, () =>
-              session.custom.listNamespacedCustomObject({ group: GMC_GROUP, version: GMC_VERSION, namespace, plural: GMC_PLURAL, fieldSelector }) as Promise<K8s.KubernetesListObject<K8s.KubernetesObject>>,
-            )
-          : guarded(session, signal, { action: 'listing the Deployments', verb: 'list', resource: 'deployments', group: 'apps', namespace }, () =>
-              session.apps.listNamespacedDeployment({ namespace, labelSelector }) as Promise<K8s.KubernetesListObject<K8s.KubernetesObject>>,
-            ),
+      ...(gmc ? gmConnectorSource(session, signal, namespace, name) : deploymentSource(session, signal, namespace, pipelineSelector(name))),
       deadline: Number.POSITIVE_INFINITY,
       signal,
       progress: () => undefined,

@@ -84,6 +84,9 @@ onEachRuntime('opea-exporter live status after apply', (userDir) => {
     helper.getNode('exp').receive({ payload: 'go' });
     await out;
     await statusWhere(helper.getNode('exp'), (s) => s.text === '0/0 ready');
+    // The dot is set from the list; the watch opens right after it.
+    const watchBy = Date.now() + 10_000;
+    while (api.openWatches === 0 && Date.now() < watchBy) await new Promise((r) => setTimeout(r, 25));
     assert.equal(api.openWatches, 1, 'the status is followed by a watch');
     await helper.unload();
     const until = Date.now() + 5_000;
