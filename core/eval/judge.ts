@@ -9,6 +9,7 @@ import { Endpoint } from '../clients/endpoint';
 import { embedRemote, RemoteEmbeddingBackend } from '../clients/embedding';
 import { generateRemote, RemoteLlmBackend } from '../clients/llm';
 import { isObject } from '../clients/wire';
+import { compilePrompt, CompiledPrompt } from '../prompts/template';
 
 export interface JudgeClient {
   chat(prompt: string, signal?: AbortSignal): Promise<string>;
@@ -65,61 +66,73 @@ export function cosine(a: number[], b: number[]): number {
   return dot / (Math.sqrt(na) * Math.sqrt(nb));
 }
 
-const block = (label: string, text: string) => `${label}:\n${text}`;
+/**
+ * The judge's prompts as Handlebars templates (core/prompts/template.ts), compiled once: each starts
+ * with a `TASK:` line naming its kind, then the instruction, the output shape and the input.
+ * Statement lists arrive as JSON text.
+ */
+export const JUDGE_TEMPLATES = {
+  statements: [
+    'TASK: statements',
+    'Split the answer to the question into short statements, each true or false on its own and understandable without the others. Replace pronouns with what they refer to.',
+    'Reply with JSON only: {"statements": ["...", "..."]}',
+    'Question:\n{{question}}',
+    'Answer:\n{{answer}}',
+  ],
+  faithfulness: [
+    'TASK: faithfulness',
+    'For each statement, decide whether it can be directly inferred from the context. verdict is 1 if it can, 0 if it cannot. Keep the statements in the given order.',
+    'Reply with JSON only: {"statements": [{"statement": "...", "reason": "...", "verdict": 1}]}',
+    'Context:\n{{context}}',
+    'Statements:\n{{statements}}',
+  ],
+  question: [
+    'TASK: question',
+    'Write the question this answer answers. Set noncommittal to 1 if the answer is evasive, vague or ambiguous (as "I don\'t know" or "it depends"), else 0.',
+    'Reply with JSON only: {"question": "...", "noncommittal": 0}',
+    'Answer:\n{{answer}}',
+  ],
+  usefulness: [
+    'TASK: usefulness',
+    'Decide whether the context was useful in arriving at the given answer to the question. verdict is 1 if useful, 0 if not.',
+    'Reply with JSON only: {"reason": "...", "verdict": 1}',
+    'Question:\n{{question}}',
+    'Context:\n{{context}}',
+    'Answer:\n{{answer}}',
+  ],
+  attribution: [
+    'TASK: attribution',
+    'Split the answer into statements and, for each, decide whether it can be attributed to the context. attributed is 1 if it can, 0 if it cannot.',
+    'Reply with JSON only: {"classifications": [{"statement": "...", "reason": "...", "attributed": 1}]}',
+    'Question:\n{{question}}',
+    'Context:\n{{context}}',
+    'Answer:\n{{answer}}',
+  ],
+  classification: [
+    'TASK: classification',
+    'Compare the answer statements with the ground-truth statements. TP: answer statements directly supported by the ground truth. FP: answer statements not supported by any ground-truth statement. FN: ground-truth statements missing from the answer. Each statement goes in exactly one list.',
+    'Reply with JSON only: {"TP": [{"statement": "...", "reason": "..."}], "FP": [], "FN": []}',
+    'Question:\n{{question}}',
+    'Answer statements:\n{{answerStatements}}',
+    'Ground-truth statements:\n{{groundTruthStatements}}',
+  ],
+} as const;
+
+type JudgeTask = keyof typeof JUDGE_TEMPLATES;
+const compiled = Object.fromEntries(Object.entries(JUDGE_TEMPLATES).map(([task, parts]) => [task, compilePrompt(parts.join('\n\n'))])) as Record<JudgeTask, CompiledPrompt>;
+/** {{context}} is the texts of the documents one per line: the judge's context goes as one document. */
+const render = (task: JudgeTask, { context, ...variables }: Record<string, string>) =>
+  compiled[task].render({ question: variables.question ?? '', documents: context === undefined ? [] : [{ text: context }], history: [], variables });
 const asJson = (v: unknown) => JSON.stringify(v);
 
-/** Prompts: each starts with a `TASK:` line naming its kind, then the instruction, the output shape and the input. */
 export const PROMPTS = {
-  statements: (question: string, answer: string) =>
-    [
-      'TASK: statements',
-      'Split the answer to the question into short statements, each true or false on its own and understandable without the others. Replace pronouns with what they refer to.',
-      'Reply with JSON only: {"statements": ["...", "..."]}',
-      block('Question', question),
-      block('Answer', answer),
-    ].join('\n\n'),
-  faithfulness: (context: string, statements: string[]) =>
-    [
-      'TASK: faithfulness',
-      'For each statement, decide whether it can be directly inferred from the context. verdict is 1 if it can, 0 if it cannot. Keep the statements in the given order.',
-      'Reply with JSON only: {"statements": [{"statement": "...", "reason": "...", "verdict": 1}]}',
-      block('Context', context),
-      block('Statements', asJson(statements)),
-    ].join('\n\n'),
-  question: (answer: string) =>
-    [
-      'TASK: question',
-      'Write the question this answer answers. Set noncommittal to 1 if the answer is evasive, vague or ambiguous (as "I don\'t know" or "it depends"), else 0.',
-      'Reply with JSON only: {"question": "...", "noncommittal": 0}',
-      block('Answer', answer),
-    ].join('\n\n'),
-  usefulness: (question: string, context: string, answer: string) =>
-    [
-      'TASK: usefulness',
-      'Decide whether the context was useful in arriving at the given answer to the question. verdict is 1 if useful, 0 if not.',
-      'Reply with JSON only: {"reason": "...", "verdict": 1}',
-      block('Question', question),
-      block('Context', context),
-      block('Answer', answer),
-    ].join('\n\n'),
-  attribution: (question: string, context: string, reference: string) =>
-    [
-      'TASK: attribution',
-      'Split the answer into statements and, for each, decide whether it can be attributed to the context. attributed is 1 if it can, 0 if it cannot.',
-      'Reply with JSON only: {"classifications": [{"statement": "...", "reason": "...", "attributed": 1}]}',
-      block('Question', question),
-      block('Context', context),
-      block('Answer', reference),
-    ].join('\n\n'),
+  statements: (question: string, answer: string) => render('statements', { question, answer }),
+  faithfulness: (context: string, statements: string[]) => render('faithfulness', { context, statements: asJson(statements) }),
+  question: (answer: string) => render('question', { answer }),
+  usefulness: (question: string, context: string, answer: string) => render('usefulness', { question, context, answer }),
+  attribution: (question: string, context: string, reference: string) => render('attribution', { question, context, answer: reference }),
   classification: (question: string, answer: string[], groundTruth: string[]) =>
-    [
-      'TASK: classification',
-      'Compare the answer statements with the ground-truth statements. TP: answer statements directly supported by the ground truth. FP: answer statements not supported by any ground-truth statement. FN: ground-truth statements missing from the answer. Each statement goes in exactly one list.',
-      'Reply with JSON only: {"TP": [{"statement": "...", "reason": "..."}], "FP": [], "FN": []}',
-      block('Question', question),
-      block('Answer statements', asJson(answer)),
-      block('Ground-truth statements', asJson(groundTruth)),
-    ].join('\n\n'),
+    render('classification', { question, answerStatements: asJson(answer), groundTruthStatements: asJson(groundTruth) }),
 };
 
 /** Counts the calls one metric makes. */
