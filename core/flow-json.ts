@@ -191,7 +191,7 @@ export function coerceParam(spec: ParamSpec, raw: unknown): Coerced {
     case 'string':
       if (typeof raw !== 'string') return { error: 'must be text' };
       if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(raw)) return { error: 'must be letters, digits, _ . : - (at most 128)' };
-      return { value: raw };
+      return spec.check?.(raw) === undefined ? { value: raw } : { error: spec.check(raw) as string };
     case 'text': {
       if (typeof raw !== 'string') return { error: 'must be text' };
       if (raw.length > 20_000) return { error: 'must be at most 20000 characters' };

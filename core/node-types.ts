@@ -56,8 +56,33 @@ const storeRef: ParamSpec = { key: 'store', type: 'string', default: '', doc: 'i
 const hashingDimensions = int('dimensions', 384, 8, 'vector size of the hashing embedder', 8192);
 const embedBatch = (key: string) => int(key, DEFAULT_EMBED_BATCH_SIZE, 1, 'most texts per embedding request of a remote embedder (TEI refuses more than its --max-client-batch-size, default 32)', 100_000);
 
+/** Kubernetes quantities that compose can take too: cores (2, 0.5, 500m) and bytes (16Gi, 512Mi). */
+const CPU_QUANTITY = /^(?:\d+(?:\.\d{1,3})?|\d+m)$/;
+const MEMORY_QUANTITY = /^\d+(?:Ki|Mi|Gi|Ti)?$/;
+const quantity = (key: string, pattern: RegExp, example: string, doc: string): ParamSpec => ({
+  key,
+  type: 'string',
+  default: '',
+  doc: `${doc}, such as ${example}; empty: none (OPEA's charts set none by default)`,
+  check: (value) => (pattern.test(value) ? undefined : `must be a quantity such as ${example}`),
+});
+
+/**
+ * How exports run a stage (issue 20): on its model server when it has one (TEI, TGI), else on its OPEA
+ * service. Defaults are OPEA's (GenAIInfra v1.1 helm-charts, docs/upstream-facts.md). GMC's
+ * GMConnector cannot carry them.
+ */
+export const DEPLOY_PARAMS: readonly ParamSpec[] = [
+  int('replicas', 1, 1, 'copies of the stage an export runs (its OPEA service and its model server; never the vector database)', 100),
+  quantity('cpuRequest', CPU_QUANTITY, '2 or 500m', 'CPU the model server (else the service) requests'),
+  quantity('cpuLimit', CPU_QUANTITY, '4 or 1500m', 'most CPU the model server (else the service) may use'),
+  quantity('memoryRequest', MEMORY_QUANTITY, '16Gi', 'memory the model server (else the service) requests'),
+  quantity('memoryLimit', MEMORY_QUANTITY, '32Gi', 'most memory the model server (else the service) may use'),
+  int('accelerators', 0, 0, 'Gaudi cards or NVIDIA GPUs of the model server; 0: the platform default (Helm: 1 on Gaudi and NVIDIA; compose on NVIDIA: all)', 16),
+];
+
 export const NODE_TYPES: readonly NodeTypeSpec[] = [
-  { type: 'opea-embedding', kind: 'embedding', params: [hashingDimensions, embedBatch('batchSize')] },
+  { type: 'opea-embedding', kind: 'embedding', params: [hashingDimensions, embedBatch('batchSize'), ...DEPLOY_PARAMS] },
   {
     type: 'opea-retriever',
     kind: 'retriever',
@@ -75,12 +100,13 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       num('lambdaMult', 0.5, 0, 1, 'MMR diversity: 0 most diverse, 1 most relevant'),
       str('indexName', DEFAULT_INDEX_NAME, 'vector index to search (Redis INDEX_NAME); dataprep writing the same index feeds it'),
       storeRef,
+      ...DEPLOY_PARAMS,
     ],
   },
   {
     type: 'opea-rerank',
     kind: 'rerank',
-    params: [int('topN', 1, 1, 'documents kept after reranking', 1000)],
+    params: [int('topN', 1, 1, 'documents kept after reranking', 1000), ...DEPLOY_PARAMS],
   },
   {
     type: 'opea-llm',
@@ -112,6 +138,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       str('promptVersion', '', 'version of that prompt; empty: its highest version'),
       { key: 'messageTemplates', type: 'boolean', default: false, doc: 'let msg.prompt carry template text ({template, system}) instead of a library prompt name' },
       { key: 'memory', type: 'string', default: '', doc: 'id of an opea-memory config node: the conversation of the message\'s session goes before the question, and the turn is kept' },
+      ...DEPLOY_PARAMS,
     ],
   },
   {
@@ -146,6 +173,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
         values: ['auto', '1', '2', '3', '4'],
         doc: 'Llama Guard version, which decides the category taxonomy; auto reads it from the model id',
       },
+      ...DEPLOY_PARAMS,
     ],
   },
   {
@@ -166,6 +194,7 @@ export const NODE_TYPES: readonly NodeTypeSpec[] = [
       { key: 'embedModel', type: 'model', default: '', doc: 'model id of that embedder' },
       hashingDimensions,
       embedBatch('embedBatchSize'),
+      ...DEPLOY_PARAMS,
     ],
   },
 ];

@@ -13,6 +13,7 @@ import { checkGuardrailPositions } from './guardrails';
 import { MetricsStore } from './compose/observability';
 import { gmcMonitoringBundle } from './gmc/monitoring';
 import { helmBundle, helmChart, HelmChart } from './helm';
+import { componentsByName, serviceSettings, warnComposeGaudiAccelerators, warnGmcDeploySettings } from './deploy-settings';
 
 export const TARGETS = ['gmc', 'compose', 'ansible', 'helm'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -80,7 +81,10 @@ function exportParts(pipeline: Pipeline, targets: readonly Target[], options: Ex
   /** The README section of the requests to the GMConnector's router (GMC and Ansible bundles). */
   let gmcRequests: string[] = [];
   if (needsGmc) {
-    const cr = targetRules(problems, targets, ['gmc', 'ansible'], () => buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, flavor }, problems));
+    const cr = targetRules(problems, targets, ['gmc', 'ansible'], () => {
+      warnGmcDeploySettings(planComponents(pipeline.plan), problems);
+      return buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, flavor }, problems);
+    });
     if (!cr || !problems.empty) return null;
     gmc = gmcBundle(cr, flavor);
     gmcRequests = requestSection(requests, cr, '$ACCESS_URL');
@@ -90,6 +94,7 @@ function exportParts(pipeline: Pipeline, targets: readonly Target[], options: Ex
   let compose: ReturnType<typeof composeBundle> | undefined;
   if (needsCompose) {
     const graph = targetRules(problems, targets, ['compose', 'ansible', 'helm'], () => buildGmConnector(pipeline.plan, pipeline.names, { ...gmcOptions, composeRouted: true }, problems));
+    if (options.platform === 'gaudi' && (targets.includes('compose') || targets.includes('ansible'))) targetRules(problems, targets, ['compose', 'ansible'], () => warnComposeGaudiAccelerators(planComponents(pipeline.plan), problems));
     if (!graph || !problems.empty) return null;
     assertAccepted(graph, 'upstream');
     const section = requestSection(requests, graph, 'http://localhost:${ROUTER_PORT:-8080}');
@@ -99,7 +104,8 @@ function exportParts(pipeline: Pipeline, targets: readonly Target[], options: Ex
   let chart: HelmChart | undefined;
   let helm: Bundle = {};
   if (targets.includes('helm') && compose) {
-    chart = helmChart(compose.project, compose.bundle, options.platform);
+    const settings = serviceSettings(Object.keys(compose.project.services), componentsByName(planComponents(pipeline.plan), pipeline.names));
+    chart = helmChart(compose.project, compose.bundle, options.platform, settings);
     helm = helmBundle(chart, requests, requestSection(requests, compose.project.graph, 'http://localhost:8080'));
     Object.assign(bundle, helm);
   }

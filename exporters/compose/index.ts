@@ -15,6 +15,8 @@ import { embeddingFeeds } from './feeds';
 import { GmcStep } from '../../core/gmc-shape';
 import { DeployedRequests } from '../router-requests';
 import { gatewayFiles, gatewayService, GATEWAY_SERVICE } from './gateway';
+import { applyComposeSettings } from './resources';
+import { serviceSettings } from '../deploy-settings';
 import { MetricsStore, observabilityProfile } from './observability';
 
 type Json = Record<string, unknown>;
@@ -344,6 +346,7 @@ export function composeBundle(cr: Json, components: Component[], names: Map<stri
   }
   const builder = new ComposeBuilder(graph, byName, platform);
   const services = builder.build();
+  applyComposeSettings(services as Record<string, Json>, serviceSettings(Object.keys(services), byName), platform);
   if (deployed) {
     // The gateway takes the pipeline's host port; the router answers it inside the project only.
     delete (services[ROUTER_SERVICE] as Json).ports;

@@ -11,6 +11,7 @@ import { HF_TOKEN_SECRET, HF_TOKEN_SECRET_KEY } from '../../core/k8s/names';
 import { Platform } from '../../core/model';
 import { ComposeProject, ROUTER_SERVICE } from '../compose';
 import { GATEWAY_SERVICE } from '../compose/gateway';
+import { ServiceSettings } from '../deploy-settings';
 import { MergedMapping, ValueRef } from './values-ref';
 
 type Json = Record<string, unknown>;
@@ -106,6 +107,7 @@ class ChartBuilder {
   constructor(
     private readonly project: ComposeProject,
     private readonly platform: Platform,
+    private readonly settings: ReadonlyMap<string, ServiceSettings>,
   ) {
     this.values = {
       global: {
@@ -154,10 +156,13 @@ class ChartBuilder {
     const port = this.port(name);
     const modelServer = this.isModelServer(name);
     const accelerator = modelServer ? ACCELERATOR[this.platform] : undefined;
+    const settings = this.settings.get(name);
+    const limits: Json = { ...settings?.limits, ...(accelerator ? { [accelerator]: settings?.accelerators || 1 } : {}) };
+    const requests: Json = { ...settings?.requests };
     this.values.services[name] = {
       image: imageOf(String(compose.image)),
-      replicas: 1,
-      resources: accelerator ? { limits: { [accelerator]: 1 } } : {},
+      replicas: settings?.replicas ?? 1,
+      resources: { ...(Object.keys(limits).length ? { limits } : {}), ...(Object.keys(requests).length ? { requests } : {}) },
       nodeSelector: {},
       tolerations: [],
       autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 4, targetCPUUtilizationPercentage: 80 },
@@ -302,6 +307,6 @@ function sha256(text: string): string {
 }
 
 /** The chart of a compose project; `gatewayFiles` are the gateway's script and routes, by file name. */
-export function buildChart(project: ComposeProject, platform: Platform, gatewayFiles: Record<string, string>): HelmChart {
-  return new ChartBuilder(project, platform).build(gatewayFiles);
+export function buildChart(project: ComposeProject, platform: Platform, gatewayFiles: Record<string, string>, settings: ReadonlyMap<string, ServiceSettings>): HelmChart {
+  return new ChartBuilder(project, platform, settings).build(gatewayFiles);
 }
