@@ -18,7 +18,7 @@ import { DeployProgress } from '../../core/k8s/prepare';
 import { rolloutState } from '../../core/k8s/rollout';
 import { DeployError } from '../../core/k8s/session';
 import { pipelineStatus } from '../../core/k8s/status';
-import { FakeKubeApi, FakeKubeOptions, forbiddenStatus, writeKubeconfig } from '../support/fake-kube-api';
+import { FakeKubeApi, FakeKubeOptions, forbiddenStatus, kubeStatus, writeKubeconfig } from '../support/fake-kube-api';
 
 const TOKEN = 'lifecycle-token';
 const HF = 'hf_LifecycleSecret0987654321';
@@ -166,6 +166,31 @@ describe('core/k8s lifecycle: plain manifests, status and delete (fake Kubernete
       assert.equal(failed.error?.kind, 'timeout');
       assert.match(failed.error?.message ?? '', /^Deployment llm in rag will not roll out: ReplicaSet "llm-5d9c7b" has timed out progressing\. — kubectl describe deployment llm -n rag/);
       assert.ok(Date.now() - started < 10_000, 'did not wait for the whole timeout');
+    });
+
+    it('waits through a failing list (503) and a refused watch, reading the Deployments again every 2 s', async () => {
+      const { api, kubeconfig } = await fake({
+        deployments: false,
+        faults: [
+          { method: 'GET', path: /\/deployments$/, watch: false, times: 1, status: kubeStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request') },
+          { method: 'GET', path: /\/deployments$/, watch: true, status: forbiddenStatus('dev', 'watch', 'deployments', 'apps', NS, '') },
+        ],
+      });
+      // The Deployments become available once a watch has been refused, so only a fresh list can see it.
+      const available = (async () => {
+        const until = Date.now() + 15_000;
+        while (!api.requests.some((r) => r.query.get('watch') === 'true') && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+        for (const [name, replicas] of [['router-service', 1], ['llm', 2]] as const) api.setObjectStatus('deployments', NS, name, { observedGeneration: 1, replicas, updatedReplicas: replicas, availableReplicas: replicas });
+      })();
+      const { result, error, progress } = await apply(kubeconfig, { timeoutMs: 20_000 });
+      await available;
+      assert.equal(error, undefined, error?.message);
+      assert.equal(result?.ready, true);
+      const waiting = progress.filter((p) => p.phase === 'waiting').map((p) => p.text).join('\n');
+      assert.match(waiting, /the Deployments of rag in rag: cannot read it right now \(the API server at .* answered 503 ServiceUnavailable while listing the Deployments: the server is currently unable to handle the request\); retrying/);
+      assert.match(waiting, /the Deployments of rag in rag: the watch failed \(Forbidden\); reading it every 2 s instead/);
+      const lists = api.requests.filter((r) => r.path.endsWith('/deployments') && r.query.get('watch') !== 'true');
+      assert.ok(lists.length >= 2 && lists.length <= 6, `${lists.length} lists`);
     });
 
     it('an apply refused midway names the object and what was applied before it', async () => {
