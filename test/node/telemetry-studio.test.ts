@@ -4,18 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStudio, type StudioProcess } from '../support/editor';
-
-/** The sum of a metric's samples whose labels include all of `labels`, from Prometheus's text format. */
-function sampleSum(text: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const has = Object.entries(labels).every(([k, v]) => m[2].includes(`${k}="${v}"`));
-    if (has) sum += Number(m[3]);
-  }
-  return sum;
-}
+import { sampleSum } from '../support/prometheus-text';
 
 describe('studio: Prometheus metrics', function () {
   this.timeout(120_000);

@@ -12,6 +12,7 @@ import { flushTracing } from '../../core/telemetry/tracing';
 import { startTelemetry } from '../../nodes/shared/telemetry';
 import { Red } from '../../nodes/shared/red';
 import { closeServer, listenLoopback } from '../support/loopback';
+import { sampleSum } from '../support/prometheus-text';
 import { ProtocolServer } from '../support/protocol-server';
 import { exampleFlow, REPO_ROOT } from '../support/reference';
 import { runCli } from '../support/run-cli';
@@ -199,6 +200,33 @@ onEachRuntime('telemetry: traces of the example ChatQnA pipeline', (userDir) => 
       assert.equal(sender.attributes['opea.node.id'], SENDER[request.path], `${request.path} was sent under its node's span`);
       assert.equal(sender.attributes['url.full'], `${srv.url}${request.path}`);
     }
+  });
+
+  it('with metrics on too: TTFT and tokens of the streaming LLM node, per node counts, on the admin route', async () => {
+    helper.settings({ userDir: userDir(), opeaTelemetry: { tracing: { endpoint: receiver.url }, metrics: true } });
+    await helper.load(nodes, chatqnaFlow(srv.url));
+    const admin = (helper as unknown as { request(): { get(route: string): Promise<{ status: number; text: string }> } }).request();
+    const scrape = async () => {
+      const res = await admin.get('/opea/metrics');
+      assert.equal(res.status, 200);
+      return (name: string, labels: Record<string, string>) => sampleSum(res.text, name, labels);
+    };
+    const before = await scrape();
+    let outputTokens = 0;
+    for (const text of ['What is OPEA?', 'What is TGI?']) {
+      const answered = nextMessage(helper.getNode('answer'), 10_000);
+      helper.getNode(IDS.embedding).receive({ payload: { text } });
+      const msg = await answered;
+      assert.ok(msg.metrics.llm.ttftMs > 0);
+      outputTokens += msg.metrics.llm.completionTokens;
+    }
+    const after = await scrape();
+    const llm = { node: IDS.llm, model: 'Intel/neural-chat-7b-v3-3' };
+    const delta = (name: string, labels: Record<string, string>) => after(name, labels) - before(name, labels);
+    assert.equal(delta('opea_llm_time_to_first_token_seconds_count', llm), 2);
+    assert.equal(delta('opea_llm_tokens_total', { ...llm, direction: 'output' }), outputTokens);
+    for (const id of PIPELINE) assert.equal(delta('opea_node_requests_total', { node: id, outcome: 'ok' }), 2, id);
+    assert.equal(delta('opea_node_duration_seconds_count', { node: IDS.retriever }), 2);
   });
 
   it("joins the trace of an http in request's traceparent header", async () => {
