@@ -75,11 +75,10 @@ describe('opea-flow eval', function () {
 
   it('compares two tabs that differ in the LLM word budget: the 20-word answers win on F1, the CI excludes zero, a rerun gives the same numbers', async () => {
     const args = (file: string, seed: string) => ['eval', COMPARE, '--tab', SHORT, '--compare', LONG, '--dataset', DATASET, '--metrics', 'f1,rougeL', '--seed', seed, '--json', file];
-    const [first, again, otherSeed] = await Promise.all([
-      runCli(args(path.join(dir, 'a.json'), '7')),
-      runCli(args(path.join(dir, 'b.json'), '7')),
-      runCli(args(path.join(dir, 'c.json'), '8')),
-    ]);
+    // One after the other: three embedded Node-REDs at once would only crowd a busy machine.
+    const first = await runCli(args(path.join(dir, 'a.json'), '7'));
+    const again = await runCli(args(path.join(dir, 'b.json'), '7'));
+    const otherSeed = await runCli(args(path.join(dir, 'c.json'), '8'));
     for (const run of [first, again, otherSeed]) assert.equal(run.code, 0, run.stderr);
     const [a, b, c] = ['a', 'b', 'c'].map((n) => readJson(path.join(dir, `${n}.json`)));
     const f1 = a.comparison.quality.find((m: { metric: string }) => m.metric === 'f1');
