@@ -227,6 +227,10 @@ module.exports = function register(RED: Red): void {
         node.warn(`${labelOf(node)} (${node.id}): no row has both contexts and reference_contexts, so Hits@k, MRR and MAP are NaN everywhere`);
       }
       const judge = judgeOf();
+      // A failed side stops the other: its questions would otherwise wait for the pipeline timeout.
+      const sides = new AbortController();
+      const stopSides = () => sides.abort();
+      signal.addEventListener('abort', stopSides);
       const evaluate = (output?: number) =>
         runEvaluation(rows, {
           metrics: settings.metrics,
@@ -235,12 +239,15 @@ module.exports = function register(RED: Red): void {
           judge,
           strictness: settings.strictness,
           concurrency: settings.concurrency,
-          signal,
+          signal: sides.signal,
           onProgress: (done, total) => node.status({ fill: 'blue', shape: 'dot', text: `${output === 2 ? 'baseline ' : ''}row ${done}/${total}` }),
           prepare: settings.answers === 'pipeline' ? askPipeline(send, output) : undefined,
+        }).catch((err: Error) => {
+          stopSides();
+          throw output === 2 ? new Error(`baseline (output 3): ${err.message}`) : err;
         });
       // Side by side, so that neither pipeline has the flow to itself: their latencies compare.
-      const [result, baseline] = settings.compare ? await Promise.all([evaluate(1), evaluate(2)]) : [await evaluate(), undefined];
+      const [result, baseline] = await (settings.compare ? Promise.all([evaluate(1), evaluate(2)]) : Promise.all([evaluate(), undefined])).finally(() => signal.removeEventListener('abort', stopSides));
       let comparison: Comparison | undefined;
       if (baseline) comparison = compareEvaluations({ label: 'baseline (output 3)', result: baseline }, { label: `${labelOf(node)} (output 2)`, result }, { ...BOOTSTRAP_DEFAULTS, seed: settings.seed });
       const kept = settings.keepResults ? keep(result, baseline, rows) : undefined;

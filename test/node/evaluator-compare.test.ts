@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { helper, nextError, nextMessage, onEachRuntime, packNodes, Runtime, runtimeHooks } from '../support/runtimes';
 
@@ -110,6 +111,22 @@ onEachRuntime('opea-evaluator comparing two pipelines', (userDir, runtime) => {
     } finally {
       fs.rmSync(dir, { force: true });
     }
+  });
+
+  it('stops both sides at once with an error naming the baseline when the baseline pipeline fails', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const nodes = flow({ pipelineTimeout: 60, keepResults: false }).map((n) => (n.id === 'llm-long' ? { ...n, backend: 'vllm', model: 'm', server: 'server-1' } : n));
+    await helper.load(modules(runtime), [...nodes, { id: 'server-1', type: 'opea-server', name: 'down', baseUrl: `http://127.0.0.1:${port}`, timeout: 2, retries: 0, backoff: 10, headers: '', verifyTls: true }]);
+    await ingest();
+    const started = Date.now();
+    const error = nextError(helper.getNode('ev'), 30000);
+    helper.getNode('ev').receive({ payload: ROWS });
+    assert.match(await error, /^eval \(ev\): baseline \(output 3\): row 1: the pipeline failed: llm, 60 words \(llm-long\): .*127\.0\.0\.1/);
+    // Well before the 60 s pipeline timeout a waiting question would need.
+    assert.ok(Date.now() - started < 30000, `took ${Date.now() - started} ms`);
   });
 
   it('refuses Compare without asking the pipeline, naming the setting', async () => {
