@@ -39,7 +39,7 @@ describe('opea-flow CLI', () => {
   it('validate: exit 0 on the example flow', () => {
     const r = run(['validate', CHATQNA, '--target', 'all']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^valid: ChatQnA: 5 components, exportable to gmc, compose, ansible\n$/);
+    assert.match(r.stdout, /^valid: ChatQnA: 5 components, exportable to gmc, compose, ansible, helm\n$/);
   });
 
   it('validate: exit 2, one line per problem, every problem at once', () => {
@@ -57,13 +57,13 @@ describe('opea-flow CLI', () => {
     assert.ok(lines.some((l) => l.startsWith('node c0a1e5f0a0000003 (embedding): its output is not wired')), r.stderr);
   });
 
-  it('export: writes DIR/gmc, DIR/compose and DIR/ansible and replaces an earlier export whole', () => {
+  it('export: writes DIR/gmc, DIR/compose, DIR/ansible and DIR/helm and replaces an earlier export whole', () => {
     const out = path.join(dir, 'out');
     fs.mkdirSync(path.join(out, 'gmc'), { recursive: true });
     fs.writeFileSync(path.join(out, 'gmc', 'stale.yaml'), 'old');
     const r = run(['export', CHATQNA, '--target', 'all', '--out', out]);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(fs.readdirSync(out).sort(), ['ansible', 'compose', 'gmc']);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['ansible', 'compose', 'gmc', 'helm']);
     assert.deepEqual(fs.readdirSync(path.join(out, 'gmc')).sort(), ['README.md', 'chatqna.yaml']);
     assert.deepEqual(fs.readdirSync(path.join(out, 'compose')).sort(), ['.env.example', 'README.md', 'compose.yaml', 'gateway']);
   });
@@ -86,7 +86,7 @@ describe('opea-flow CLI', () => {
 
   it('usage errors exit 2: unknown command, target, platform, missing file, not JSON', () => {
     assert.equal(run(['frobnicate', CHATQNA]).status, 2);
-    assert.match(run(['export', CHATQNA, '--target', 'helm', '--out', dir]).stderr, /unknown target 'helm': choose gmc, compose, ansible or all/);
+    assert.match(run(['export', CHATQNA, '--target', 'kustomize', '--out', dir]).stderr, /unknown target 'kustomize': choose gmc, compose, ansible, helm or all/);
     assert.match(run(['export', CHATQNA, '--target', 'gmc', '--platform', 'tpu', '--out', dir]).stderr, /unknown platform 'tpu'/);
     const missing = run(['validate', path.join(dir, 'nope.json')]);
     assert.equal(missing.status, 2);
