@@ -14,9 +14,9 @@ const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9 ._-]{0,127}$/;
 
 /**
  * Folders of the user directory that Node-RED (or this pack) keeps its own things in: modules, the
- * library, nodes it loads, projects, context stores, the embedded vector store.
+ * library, nodes it loads, projects, context stores, the embedded vector store, the evaluator's kept results.
  */
-const OWN_FOLDERS = new Set(['node_modules', 'lib', 'nodes', 'projects', 'context', 'opea-vectorstore']);
+const OWN_FOLDERS = new Set(['node_modules', 'lib', 'nodes', 'projects', 'context', 'opea-vectorstore', 'opea-results']);
 /** Node-RED's own files there are all of these kinds: flows and credentials files, settings.js, package.json, backups. */
 const OWN_FILE = /\.(json|js|cjs|mjs|backup)$/i;
 

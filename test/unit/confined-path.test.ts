@@ -75,6 +75,7 @@ describe('folders confined to the user directory (exporters/confined-path)', () 
     ['Projects/p', /own Projects/],
     ['context', /own context/],
     ['opea-vectorstore/store', /own opea-vectorstore/],
+    ['opea-results', /own opea-results/],
   ];
   for (const [relative, why] of refused) {
     it(`refuses ${JSON.stringify(relative)} without touching the disk`, () => {
