@@ -8,7 +8,7 @@ import yaml from 'js-yaml';
 import { CHAIN_TAG, GATEWAY, ROUTER } from '../../core/catalog';
 import { Platform } from '../../core/model';
 import { Bundle } from '../bundle';
-import { ComposeProject } from '../compose';
+import { ComposeProject, ROUTER_SERVICE } from '../compose';
 import { ServiceSettings } from '../deploy-settings';
 import { GATEWAY_SERVICE } from '../compose/gateway';
 import { DeployedRequests } from '../router-requests';
@@ -44,7 +44,7 @@ function serviceTemplate(s: ChartService): string {
 
 function entry(chart: HelmChart): { service: string; port: number } {
   const gateway = chart.services.find((s) => s.name === GATEWAY_SERVICE);
-  return gateway ? { service: gateway.name, port: GATEWAY.port } : { service: chart.services.find((s) => s.port === ROUTER.port)?.name ?? '', port: ROUTER.port };
+  return gateway ? { service: gateway.name, port: GATEWAY.port } : { service: ROUTER_SERVICE, port: ROUTER.port };
 }
 
 function notes(chart: HelmChart, requests: DeployedRequests | undefined): string {
