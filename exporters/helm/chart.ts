@@ -51,7 +51,6 @@ export interface ChartValues {
 /** A Deployment with its Service (and HPA when its values enable one), its references to values in place. */
 export interface ChartService {
   name: string;
-  port: number;
   deployment: Json;
   service: Json;
   hpa: Json;
@@ -59,7 +58,6 @@ export interface ChartService {
 
 export interface HelmChart {
   name: string;
-  platform: Platform;
   values: ChartValues;
   services: ChartService[];
   configMaps: Json[];
@@ -128,7 +126,7 @@ class ChartBuilder {
     const configMaps: Json[] = [configMap(GRAPH_CONFIGMAP, { [GRAPH_KEY]: graph })];
     if (GATEWAY_SERVICE in this.project.services) configMaps.push(configMap(GATEWAY_CONFIGMAP, gatewayFiles));
     const chartServices = services.map(([name, compose]) => this.service(name, compose, name === ROUTER_SERVICE ? { 'checksum/graph': sha256(graph) } : {}));
-    return { name: String((this.project.graph.metadata as Json).name), platform: this.platform, values: this.values, services: chartServices, configMaps };
+    return { name: String((this.project.graph.metadata as Json).name), values: this.values, services: chartServices, configMaps };
   }
 
   private modelOf(compose: Json): string {
@@ -232,7 +230,7 @@ class ChartBuilder {
         metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: ValueRef.scalar(...svc(name, 'autoscaling', 'targetCPUUtilizationPercentage')) } } }],
       },
     };
-    return { name, port, deployment, service, hpa };
+    return { name, deployment, service, hpa };
   }
 
   /** compose's `command` is the image's arguments; the router's graph comes from the ConfigMap. */
@@ -279,13 +277,11 @@ class ChartBuilder {
 
   private probes(name: string): Json {
     const def = this.def(name);
-    const port = this.port(name);
     const handler: Json = !def
       ? { tcpSocket: { port: 'http' } }
       : 'command' in def.health
         ? { exec: { command: def.health.command.filter((c) => c !== 'CMD') } }
         : { httpGet: { path: def.health.http, port: 'http' } };
-    if (port <= 0) internalError(`service ${name} has no port`);
     const probes: Json = {
       readinessProbe: { ...handler, ...PROBE_TIMING },
       livenessProbe: { ...handler, ...PROBE_TIMING, failureThreshold: LIVENESS_FAILURES },
