@@ -31,7 +31,7 @@ interface PackageJson {
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson;
 const nodeTypes = Object.keys(pkg['node-red'].nodes);
 /** Config nodes: the scorecard's N02 leaves them out; this pack still shows each in an example. */
-const CONFIG_TYPES = ['opea-server', 'opea-vectorstore'];
+const CONFIG_TYPES = ['opea-server', 'opea-vectorstore', 'opea-prompt', 'opea-memory'];
 
 /**
  * D01: the scorecard warns above 6 runtime dependencies ("6 was chosen as 95% of all published
