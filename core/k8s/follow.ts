@@ -108,9 +108,15 @@ export function follow<T extends K8s.KubernetesObject, R>(session: Session, spec
       current.on('error', (err: unknown) => {
         if (informer === current) onError(err);
       });
-      current.start().catch((err: unknown) => {
-        if (informer === current) onError(err);
-      });
+      current.start().then(
+        () => {
+          // The informer keeps its watch only once the server has answered: stopped before that, it must be stopped again.
+          if (finished || informer !== current) void current.stop();
+        },
+        (err: unknown) => {
+          if (informer === current) onError(err);
+        },
+      );
     };
     start();
   });

@@ -105,6 +105,8 @@ export interface FakeKubeOptions {
   maxRequests?: number;
   /** Ends every watch after this many seconds, as the apiserver ends long watches on its own. */
   maxWatchSeconds?: number;
+  /** Holds a watch's response headers this long, as a slow proxy in front of the apiserver would. */
+  watchHeadersDelayMs?: number;
 }
 
 export interface RecordedRequest {
@@ -774,7 +776,8 @@ export class FakeKubeApi {
     const oldest = this.events.length > 0 ? this.events[0].rv : this.resourceVersion;
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     // The apiserver flushes the headers as the watch starts (serveWatch), before any event.
-    res.flushHeaders();
+    if (this.options.watchHeadersDelayMs) this.later(this.options.watchHeadersDelayMs, () => res.flushHeaders());
+    else res.flushHeaders();
     if (since && since !== '0' && Number(since) < oldest - 1) {
       // Too old: the real server sends an ERROR event with a 410 Status and ends the watch.
       res.end(`${JSON.stringify({ type: 'ERROR', object: kubeStatus(410, 'Expired', `too old resource version: ${since} (${oldest})`) })}\n`);

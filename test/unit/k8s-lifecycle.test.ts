@@ -15,6 +15,7 @@ import { deployGmConnector } from '../../core/k8s/deploy';
 import { deletePipeline } from '../../core/k8s/delete';
 import { CREATED_FOR_ANNOTATION, DEFAULT_FIELD_MANAGER, ENTRY_ANNOTATION, HF_TOKEN_SECRET, MANAGED_BY_LABEL, PIPELINE_LABEL } from '../../core/k8s/names';
 import { DeployProgress } from '../../core/k8s/prepare';
+import { followReadiness, Readiness } from '../../core/k8s/live';
 import { rolloutState } from '../../core/k8s/rollout';
 import { DeployError } from '../../core/k8s/session';
 import { pipelineStatus } from '../../core/k8s/status';
@@ -392,6 +393,22 @@ describe('core/k8s lifecycle: plain manifests, status and delete (fake Kubernete
       const { kubeconfig } = await fake({ namespaces: [NS] });
       await assert.rejects(deletePipeline({ name: NAME, namespace: NS, kubeconfig }), (err: DeployError) => err.kind === 'not-found');
     });
+  });
+
+  it('following stops for good even when it is stopped before the watch has answered', async () => {
+    const { api, kubeconfig } = await fake({ namespaces: [NS], watchHeadersDelayMs: 400, deployments: false });
+    await apply(kubeconfig, { timeoutMs: 0, hfToken: undefined });
+    const stop = new AbortController();
+    const seenReadiness: Readiness[] = [];
+    const following = followReadiness({ kubeconfig, name: NAME, namespace: NS, kind: 'manifests', signal: stop.signal }, (r) => seenReadiness.push(r));
+    const until = Date.now() + 10_000;
+    while (api.openWatches === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(api.openWatches, 1, 'the watch was asked for');
+    stop.abort();
+    await following;
+    assert.deepEqual(seenReadiness, [{ ready: 0, total: 2 }]);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(api.openWatches, 0, 'the watch was closed once it answered');
   });
 
   it('rollout state as kubectl rollout status reads it', () => {
