@@ -10,7 +10,8 @@ import { deploymentSource, follow } from './follow';
 import { ENTRY_ANNOTATION, ownershipLabels, pipelineSelector, serviceUrl } from './names';
 import { CommonDeployOptions, Created, deployRun, prepare, Progress } from './prepare';
 import { rolloutState, RolloutState } from './rollout';
-import { DeployError, Session } from './session';
+import { listLabelled, OWNED_KINDS } from './owned';
+import { DeployError, guarded, NotFound, Session } from './session';
 
 export interface ManifestDeployOptions extends CommonDeployOptions {
   /** The pipeline's name: every object is labelled with it, and status and delete find them by it. */
@@ -97,11 +98,37 @@ export function deployManifests(options: ManifestDeployOptions): Promise<Manifes
       applied.push(label(object));
       progress('apply', `${label(object)} applied to ${namespace} (server-side apply, field manager ${fieldManager}${dryRun ? ', dry run' : ''})`);
     }
+    await prune(session, options, namespace, objects, dry, progress);
     if (dryRun || options.timeoutMs === 0 || deployments.length === 0) return result(false, []);
     const states = await waitForRollout(session, options, namespace, deployments, progress);
     if (accessUrl) progress('ready', `${options.name} answers at ${accessUrl}`);
     return result(true, states);
   });
+}
+
+/**
+ * Deletes what an earlier deploy of the pipeline applied and these manifests no longer hold (a node
+ * removed from the flow), as `kubectl apply --prune -l` does. Secrets are never pruned: the only one
+ * deploy labels is the HF token Secret, which is not in the manifests.
+ */
+async function prune(session: Session, options: ManifestDeployOptions, namespace: string, objects: K8s.KubernetesObject[], dry: 'All' | undefined, progress: Progress): Promise<void> {
+  const wanted = new Set(objects.map((o) => `${o.kind}/${o.metadata?.name}`));
+  const { objects: labelled, unlisted } = await listLabelled(session, options.name, namespace, options.signal);
+  for (const u of unlisted) progress('apply', `could not look for ${u.kind}s the manifests no longer hold, so none was removed: ${u.error.message.split(' — ')[0]}`);
+  for (const o of labelled) {
+    if (o.kind === 'Secret' || wanted.has(`${o.kind}/${o.metadata?.name}`)) continue;
+    const name = o.metadata?.name as string;
+    const kind = OWNED_KINDS.find((k) => k.kind === o.kind);
+    try {
+      await guarded(session, options.signal, { action: `removing ${o.kind} ${name}, which the manifests no longer hold`, verb: 'delete', resource: kind?.resource ?? String(o.kind), group: kind?.group, namespace, name }, () =>
+        session.objects.delete({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name, namespace } } as K8s.KubernetesObject, undefined, dry, undefined, undefined, 'Background'),
+      );
+    } catch (err) {
+      if (err instanceof NotFound) continue;
+      throw err;
+    }
+    progress('apply', `${o.kind} ${name} removed from ${namespace}: the manifests no longer hold it${dry ? ' (dry run)' : ''}`);
+  }
 }
 
 /** The object as applied: in the namespace, with the ownership labels, the entry Service marked. */

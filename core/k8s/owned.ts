@@ -51,19 +51,9 @@ export async function findOwned(session: Session, pipeline: string, namespace: s
     if (err instanceof DeployError && err.kind === 'not-installed') owned.gmcInstalled = false;
     else if (!(err instanceof NotFound)) throw err;
   }
-  const selector = pipelineSelector(pipeline);
-  for (const kind of OWNED_KINDS) {
-    try {
-      const list = await guarded(session, signal, { action: `listing the ${kind.kind}s of ${pipeline}`, verb: 'list', resource: kind.resource, group: kind.group, namespace }, () =>
-        session.objects.list(kind.apiVersion, kind.kind, namespace, undefined, undefined, undefined, undefined, selector),
-      );
-      owned.objects.push(...list.items.map((o) => ({ ...o, apiVersion: kind.apiVersion, kind: kind.kind })));
-    } catch (err) {
-      if (err instanceof NotFound) continue; // the cluster does not serve this kind: nothing of it to find
-      if (!(err instanceof DeployError) || err.kind === 'unreachable' || err.kind === 'unauthorized') throw err;
-      owned.unlisted.push({ kind: kind.kind, error: err });
-    }
-  }
+  const labelled = await listLabelled(session, pipeline, namespace, signal);
+  owned.objects = labelled.objects;
+  owned.unlisted = labelled.unlisted;
   try {
     const ns = await guarded(session, signal, { action: 'reading the namespace', verb: 'get', resource: 'namespaces', namespace }, () => session.core.readNamespace({ name: namespace }));
     owned.namespaceCreated = createdFor(ns, pipeline);
@@ -80,6 +70,25 @@ export async function findOwned(session: Session, pipeline: string, namespace: s
     else if (!(err instanceof DeployError && err.kind === 'forbidden')) throw err;
   }
   return owned;
+}
+
+/** The objects of OWNED_KINDS that carry the pipeline's labels, and the kinds that could not be listed (a 403, ...). */
+export async function listLabelled(session: Session, pipeline: string, namespace: string, signal?: AbortSignal): Promise<Pick<Owned, 'objects' | 'unlisted'>> {
+  const found: Pick<Owned, 'objects' | 'unlisted'> = { objects: [], unlisted: [] };
+  const selector = pipelineSelector(pipeline);
+  for (const kind of OWNED_KINDS) {
+    try {
+      const list = await guarded(session, signal, { action: `listing the ${kind.kind}s of ${pipeline}`, verb: 'list', resource: kind.resource, group: kind.group, namespace }, () =>
+        session.objects.list(kind.apiVersion, kind.kind, namespace, undefined, undefined, undefined, undefined, selector),
+      );
+      found.objects.push(...list.items.map((o) => ({ ...o, apiVersion: kind.apiVersion, kind: kind.kind })));
+    } catch (err) {
+      if (err instanceof NotFound) continue; // the cluster does not serve this kind: nothing of it to find
+      if (!(err instanceof DeployError) || err.kind === 'unreachable' || err.kind === 'unauthorized') throw err;
+      found.unlisted.push({ kind: kind.kind, error: err });
+    }
+  }
+  return found;
 }
 
 /** The error when nothing of the pipeline is in the namespace. */

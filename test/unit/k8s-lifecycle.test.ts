@@ -122,7 +122,7 @@ describe('core/k8s lifecycle: plain manifests, status and delete (fake Kubernete
       // Followed by the informer: a label-selected list, then a watch from its resourceVersion.
       const lists = api.requests.filter((r) => r.path === '/apis/apps/v1/namespaces/rag/deployments' && r.query.get('watch') !== 'true');
       const watches = api.requests.filter((r) => r.path === '/apis/apps/v1/namespaces/rag/deployments' && r.query.get('watch') === 'true');
-      assert.equal(lists.length, 1);
+      assert.equal(lists.length, 2, 'one list to find what to prune, one for the informer');
       assert.equal(watches.length, 1);
       assert.equal(watches[0].query.get('labelSelector'), `${MANAGED_BY_LABEL}=${DEFAULT_FIELD_MANAGER},${PIPELINE_LABEL}=${NAME}`);
       assert.ok(Number(watches[0].query.get('resourceVersion')) > 0);
@@ -151,6 +151,25 @@ describe('core/k8s lifecycle: plain manifests, status and delete (fake Kubernete
       assert.deepEqual([...(api.stored('deployments').get('rag/llm')?.owners.get('.spec.replicas') ?? [])], [DEFAULT_FIELD_MANAGER]);
     });
 
+    it('removes what an earlier deploy applied and the manifests no longer hold, and nothing else', async () => {
+      const other = { ...deployment('other'), metadata: { name: 'other', namespace: NS, labels: { [MANAGED_BY_LABEL]: DEFAULT_FIELD_MANAGER, [PIPELINE_LABEL]: 'other' } } };
+      const { api, kubeconfig } = await fake({ namespaces: [NS], objects: [{ object: other, manager: 'kubectl' }], deployments: { availableAfterMs: 20 } });
+      const first = await apply(kubeconfig);
+      assert.equal(first.error, undefined, first.error?.message);
+      const withoutLlm = manifests().filter((o) => o.metadata?.name !== 'llm');
+      const dry = await apply(kubeconfig, { objects: withoutLlm, dryRun: true });
+      assert.ok(dry.progress.some((p) => p.text === 'Deployment llm removed from rag: the manifests no longer hold it (dry run)'));
+      assert.ok(api.stored('deployments').has('rag/llm'), 'a dry run removes nothing');
+      const second = await apply(kubeconfig, { objects: withoutLlm });
+      assert.equal(second.error, undefined, second.error?.message);
+      assert.deepEqual(second.result?.deployments.map((d) => d.name), ['router-service']);
+      const removed = second.progress.filter((p) => / removed from rag/.test(p.text)).map((p) => p.text);
+      assert.deepEqual(removed, ['Deployment llm removed from rag: the manifests no longer hold it', 'Service llm removed from rag: the manifests no longer hold it']);
+      assert.deepEqual([...api.stored('deployments').keys()].sort(), ['rag/other', 'rag/router-service']);
+      assert.deepEqual([...api.stored('services').keys()], ['rag/router-service']);
+      assert.ok(api.secrets.has(`${NS}/${HF_TOKEN_SECRET}`), 'the HF token Secret is never pruned');
+    });
+
     it('times out naming the Deployment that never became available, and fails at once past its progress deadline', async () => {
       const { kubeconfig } = await fake({ deployments: { availableAfterMs: 50, unavailable: ['llm'] } });
       const { error } = await apply(kubeconfig, { timeoutMs: 1_000 });
@@ -173,7 +192,8 @@ describe('core/k8s lifecycle: plain manifests, status and delete (fake Kubernete
       const { api, kubeconfig } = await fake({
         deployments: false,
         faults: [
-          { method: 'GET', path: /\/deployments$/, watch: false, times: 1, status: kubeStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request') },
+          // The first 503 answers the look for objects to prune, the second the informer's list.
+          { method: 'GET', path: /\/deployments$/, watch: false, times: 2, status: kubeStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request') },
           { method: 'GET', path: /\/deployments$/, watch: true, status: forbiddenStatus('dev', 'watch', 'deployments', 'apps', NS, '') },
         ],
       });
@@ -187,11 +207,12 @@ describe('core/k8s lifecycle: plain manifests, status and delete (fake Kubernete
       await available;
       assert.equal(error, undefined, error?.message);
       assert.equal(result?.ready, true);
+      assert.ok(progress.some((p) => p.phase === 'apply' && /^could not look for Deployments the manifests no longer hold, so none was removed: the API server at .* answered 503/.test(p.text)));
       const waiting = progress.filter((p) => p.phase === 'waiting').map((p) => p.text).join('\n');
       assert.match(waiting, /the Deployments of rag in rag: cannot read it right now \(the API server at .* answered 503 ServiceUnavailable while listing the Deployments: the server is currently unable to handle the request\); retrying/);
       assert.match(waiting, /the Deployments of rag in rag: the watch failed \(Forbidden\); reading it every 2 s instead/);
       const lists = api.requests.filter((r) => r.path.endsWith('/deployments') && r.query.get('watch') !== 'true');
-      assert.ok(lists.length >= 2 && lists.length <= 6, `${lists.length} lists`);
+      assert.ok(lists.length >= 3 && lists.length <= 7, `${lists.length} lists`);
     });
 
     it('an apply refused midway names the object and what was applied before it', async () => {
