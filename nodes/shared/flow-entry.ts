@@ -106,7 +106,12 @@ function jsonEntry(RED: GuardRed, req: GuardedRequest): NodeConfig | undefined {
   const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (!BODY_METHODS.has(method) || type !== 'application/json' || typeof req.path !== 'string' || !RED.nodes.eachNode) return undefined;
   const nodes = new Map<string, NodeConfig>();
-  RED.nodes.eachNode((n) => nodes.set(n.id, n));
+  try {
+    RED.nodes.eachNode((n) => nodes.set(n.id, n));
+  } catch {
+    // Node-RED 5 has no flows to walk while it starts them (its routes answer 404 then).
+    return undefined;
+  }
   for (const node of nodes.values()) {
     if (node.type !== 'http in' || node.d === true || node.method !== method || node.skipBodyParsing === true) continue;
     const route = routePattern(node.url);
