@@ -206,7 +206,7 @@ describe('a real Flowise with the OPEA components', function () {
     // A backend the exporters deploy (an OpenAI-compatible server is only called, so it is not exportable).
     const rag = await ragChatflow('tgi');
     const canvas = new Canvas(flowise);
-    await canvas.add('opeaExporter', { chatflowId: rag, targets: '["gmc","compose","ansible"]', platform: 'xeon', exportName: 'flowise-rag' });
+    await canvas.add('opeaExporter', { chatflowId: rag, targets: '["gmc","compose","ansible","helm"]', platform: 'xeon', exportName: 'flowise-rag' });
     const exporter = await flowise.createChatflow('OPEA export', canvas.flowData());
     const answer = await flowise.predict(exporter, { question: 'export' });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));

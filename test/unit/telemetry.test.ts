@@ -85,18 +85,20 @@ describe('telemetry: attribute names, settings and error kinds', () => {
 
   it('an OpenTelemetry package left out (npm install --omit=optional): tracing stays off, with a warning naming it', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
-    const resolve = Module._resolveFilename;
-    Module._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]) {
+    // Module._load, not _resolveFilename: require skips resolving a module its caller loaded before
+    // (the node tests switch tracing on first in a full run), but always goes through _load.
+    const Module = require('node:module') as { _load: (request: string, ...rest: unknown[]) => unknown };
+    const load = Module._load;
+    Module._load = function (this: unknown, request: string, ...rest: unknown[]) {
       if (request === '@opentelemetry/sdk-trace-base') throw Object.assign(new Error(`Cannot find module '${request}'`), { code: 'MODULE_NOT_FOUND' });
-      return resolve.call(this, request, ...rest);
+      return load.call(this, request, ...rest);
     };
     const warnings: string[] = [];
     const red = (opeaTelemetry: unknown) => ({ settings: { opeaTelemetry }, nodes: {}, log: { warn: (m: string) => warnings.push(m) } }) as unknown as Red;
     try {
       startTelemetry(red({ tracing: { endpoint: 'http://127.0.0.1:9/v1/traces' } }));
     } finally {
-      Module._resolveFilename = resolve;
+      Module._load = load;
     }
     assert.equal(tracingOn(), false);
     assert.deepEqual(warnings, ["opea tracing is off: @opentelemetry/sdk-trace-base is not installed (an optional dependency of node-red-contrib-opea): install node-red-contrib-opea again without --omit=optional (or --no-optional), or npm install @opentelemetry/sdk-trace-base in the Node-RED user directory"]);
