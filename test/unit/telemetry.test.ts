@@ -84,9 +84,9 @@ describe('telemetry: attribute names, settings and error kinds', () => {
   });
 
   it('an OpenTelemetry package left out (npm install --omit=optional): tracing stays off, with a warning naming it', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     // Module._load, not _resolveFilename: require skips resolving a module its caller loaded before
     // (the node tests switch tracing on first in a full run), but always goes through _load.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Module = require('node:module') as { _load: (request: string, ...rest: unknown[]) => unknown };
     const load = Module._load;
     Module._load = function (this: unknown, request: string, ...rest: unknown[]) {
